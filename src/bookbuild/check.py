@@ -1,0 +1,70 @@
+"""Check the chapters as a book: rules that a single file's syntax cannot tell.
+
+The reader already reported unclosed blocks, unknown names and misplaced cells. Here: every prose
+block exists in every language, headings belong to a language, labels are unique across the book,
+and every reference has a target.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from .model import Chapter, Diagnostic
+from .settings import Settings
+
+
+def check_chapter(chapter: Chapter, settings: Settings) -> list[Diagnostic]:
+    """The rules for one bilingual chapter, after the reader's own diagnostics."""
+    found = list(chapter.diagnostics)
+
+    def error(line: int, message: str) -> None:
+        found.append(Diagnostic(chapter.path, line, message))
+
+    if not chapter.bilingual:
+        error(1, "chapter has no language blocks: write its prose in :begin_lang:`…` blocks "
+              f"for {', '.join(settings.language_codes)}")
+    for line, lang in chapter.headings:
+        if lang is None:
+            error(line, "heading outside any language block: every language needs its own")
+    has_code = any(chapter.code_cells(f) for f in settings.framework_names)
+    for framework in settings.framework_names:
+        if has_code and not chapter.code_cells(framework):
+            error(1, f"chapter has no code cell of its own for {framework!r}: show every idea in every "
+                  "framework (#@tab all alone does not count, as in d2lbook)")
+    for run in chapter.language_runs:
+        counts = Counter(lang for lang, _ in run)
+        for code in settings.language_codes:
+            # Pair the blocks of each language in order; those left without a partner are reported.
+            seen: Counter[str] = Counter()
+            for lang, line in run:
+                seen[lang] += 1
+                if lang != code and lang in settings.language_codes and seen[lang] > counts[code]:
+                    error(line, f"prose block in {lang!r} has no {code!r} counterpart "
+                          "(each language block needs a partner in every language, next to it)")
+    return found
+
+
+def check_book(chapters: list[Chapter], settings: Settings) -> list[Diagnostic]:
+    """Every rule, over every chapter; an empty list means the book can be built."""
+    found: list[Diagnostic] = []
+    for chapter in chapters:
+        found.extend(check_chapter(chapter, settings))
+    first_target = {}
+    for chapter in chapters:
+        for target in chapter.targets:
+            if target.name in first_target:
+                path, line = first_target[target.name]
+                found.append(Diagnostic(chapter.path, target.line,
+                                        f"duplicate label {target.name!r} (first defined at {path}:{line})"))
+            else:
+                first_target[target.name] = (chapter.path, target.line)
+    kinds = {t.name: t.kind for chapter in chapters for t in chapter.targets}
+    for chapter in chapters:
+        for ref in chapter.references:
+            if ref.name not in kinds:
+                found.append(Diagnostic(chapter.path, ref.line,
+                                        f":{ref.role}: refers to {ref.name!r}, which no chapter labels"))
+            elif (ref.role == "eqref") != (kinds[ref.name] == "equation"):
+                found.append(Diagnostic(chapter.path, ref.line,
+                                        f":{ref.role}: refers to {ref.name!r}, which labels a {kinds[ref.name]}"))
+    return found

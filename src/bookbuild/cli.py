@@ -1,0 +1,145 @@
+"""The command line the Makefile calls. Each command is one stage, or a check of one."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import envs
+from .build import build_notebooks, convert_file, orphan_notebooks, read_book, stale_notebooks
+from .model import BookError
+from .settings import load_settings
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    settings = load_settings(args.root)
+    chapters = read_book(settings)
+    cells = {f: sum(len(c.code_cells(f)) for c in chapters) for f in settings.framework_names}
+    varies = sum(1 for c in chapters for b in c.blocks if getattr(b, "varies", False))
+    print(f"checked {len(chapters)} chapters: code cells "
+          + ", ".join(f"{f} {n}" for f, n in cells.items())
+          + f"; {varies} marked #@varies")
+    if args.notebooks:
+        stale = stale_notebooks(chapters, settings)
+        for problem in stale:
+            print(problem, file=sys.stderr)
+        if stale:
+            print(f"{len(stale)} notebooks are stale: run `make notebooks` and commit the result",
+                  file=sys.stderr)
+            return 1
+        print("notebooks/ is what the chapters produce")
+    return 0
+
+
+def cmd_notebooks(args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    settings = load_settings(args.root)
+    chapters = read_book(settings)
+    report = build_notebooks(chapters, settings, settings.notebooks_dir)
+    for orphan in orphan_notebooks(chapters, settings):
+        orphan.unlink()
+        print(f"removed {orphan.relative_to(settings.root)}: no chapter produces it")
+    return _report(report, start)
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    settings = load_settings(args.root)
+    if args.lang and args.lang not in settings.language_codes:
+        print(f"unknown language {args.lang!r} (expected one of {', '.join(settings.language_codes)})",
+              file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    report = convert_file(Path(args.file), settings, Path(args.out), lang=args.lang,
+                          execute_code=not args.no_execute)
+    return _report(report, start)
+
+
+def _report(report, start: float) -> int:
+    for failure in report.failures:
+        print(failure, file=sys.stderr)
+    print(f"{len(report.written)} notebooks written, {report.kernels_started} kernels started "
+          f"in {time.perf_counter() - start:.1f} s")
+    return 1 if report.failures else 0
+
+
+def cmd_envs(args: argparse.Namespace) -> int:
+    settings = load_settings(args.root)
+    for name in args.frameworks or settings.framework_names:
+        kernel = envs.ensure_kernel(settings.framework(name))
+        print(f"{name}: kernel {kernel} -> {envs.env_dir(name, settings.framework(name).requirements)}")
+    return 0
+
+
+def cmd_env_path(args: argparse.Namespace) -> int:
+    """Print (building it first) the environment of a requirements file, e.g. the d2lbook one."""
+    requirements = Path(args.requirements)
+    print(envs.python_of(envs.ensure_env(requirements.stem, requirements, log=_stderr)))
+    return 0
+
+
+def cmd_html(args: argparse.Namespace) -> int:
+    from .site import build_site
+
+    settings = load_settings(args.root)
+    return build_site(read_book(settings), settings)
+
+
+def cmd_test_notebooks(args: argparse.Namespace) -> int:
+    from .nbval_run import run_nbval
+
+    settings = load_settings(args.root)
+    return run_nbval(settings, args.frameworks or list(settings.framework_names), args.pytest_args)
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bookbuild", description=__doc__)
+    parser.add_argument("--root", default=".", help="the book's folder (holds _config.yml)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    check = commands.add_parser("check", help="read and check every chapter")
+    check.add_argument("--notebooks", action="store_true", help="also fail if notebooks/ is stale")
+    check.set_defaults(run=cmd_check)
+
+    build = commands.add_parser("notebooks", help="write and execute notebooks/ (cached)")
+    build.set_defaults(run=cmd_notebooks)
+
+    convert = commands.add_parser("convert", help="convert one chapter file into notebooks")
+    convert.add_argument("file")
+    convert.add_argument("--out", required=True, help="folder for {lang}/{framework}/ notebooks")
+    convert.add_argument("--lang", help="language of a plain d2lbook file (default: the first)")
+    convert.add_argument("--no-execute", action="store_true", help="write the notebooks unexecuted")
+    convert.set_defaults(run=cmd_convert)
+
+    kernels = commands.add_parser("envs", help="create kernel environments and kernelspecs")
+    kernels.add_argument("frameworks", nargs="*")
+    kernels.set_defaults(run=cmd_envs)
+
+    env_path = commands.add_parser("env-python", help="python of an environment for a requirements file")
+    env_path.add_argument("requirements")
+    env_path.set_defaults(run=cmd_env_path)
+
+    html = commands.add_parser("html", help="build both HTML editions from notebooks/")
+    html.set_defaults(run=cmd_html)
+
+    nbval = commands.add_parser("test-notebooks", help="re-run every notebook with nbval")
+    nbval.add_argument("frameworks", nargs="*")
+    nbval.add_argument("--pytest-args", nargs=argparse.REMAINDER, default=[])
+    nbval.set_defaults(run=cmd_test_notebooks)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except BookError as error:
+        print(error, file=sys.stderr)
+        print(f"{len(error.diagnostics)} errors", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""Execute notebooks, with a cache keyed by content.
+
+The code of a section is the same in every language, so a (section, framework) pair runs once and
+every language's notebook gets its outputs. The key hashes the code cells and the kernel
+environment (framework pins and Python version); the committed notebooks carry it in their
+metadata and are themselves the cache. Hence an unchanged book, or an edit to prose only, starts no
+kernel, and a fresh clone of the repository builds without running anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+from nbformat import NotebookNode
+
+from . import notebooks
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+TIMEOUT_S = 600
+
+
+def cache_key(notebook: NotebookNode, env_fingerprint: str) -> str:
+    code = [(c.source, c.metadata.get("tags", [])) for c in notebook.cells if c.cell_type == "code"]
+    payload = json.dumps({"environment": env_fingerprint, "code": code}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def has_code(notebook: NotebookNode) -> bool:
+    return any(c.cell_type == "code" for c in notebook.cells)
+
+
+@dataclass
+class CellFailure(Exception):
+    """A cell raised (or a ``#@raises`` cell did not): which one, and the traceback."""
+
+    index: int  # among the notebook's code cells, setup cell first
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def cached_outputs(key: str, candidates: list[Path]) -> list[NotebookNode] | None:
+    """The executed code cells of an earlier build with the same key, if any notebook has them."""
+    for path in candidates:
+        previous = notebooks.load(path)
+        if previous is not None and previous.metadata.get("bookbuild", {}).get("execution") == key:
+            return [c for c in previous.cells if c.cell_type == "code"]
+    return None
+
+
+def apply_outputs(notebook: NotebookNode, executed: list[NotebookNode], key: str) -> None:
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    for cell, done in zip(code, executed, strict=True):
+        cell.outputs = done.outputs
+        cell.execution_count = done.execution_count
+    notebook.metadata["bookbuild"]["execution"] = key
+
+
+def run(notebook: NotebookNode, kernel: str) -> list[NotebookNode]:
+    """Execute a copy of the notebook's code in a fresh kernel; return its executed code cells.
+
+    The kernel works in a temporary folder, so a notebook never reads or leaves files in the
+    repository.
+    """
+    code_only = notebooks.nbformat.v4.new_notebook(
+        cells=[c for c in notebook.cells if c.cell_type == "code"], metadata=notebook.metadata)
+    code_only = notebooks.nbformat.from_dict(json.loads(json.dumps(code_only)))
+    with tempfile.TemporaryDirectory(prefix="bookbuild-run-") as workdir:
+        # One stream output per cell and no timings: the same bytes on every run.
+        client = NotebookClient(code_only, kernel_name=kernel, timeout=TIMEOUT_S, record_timing=False,
+                                coalesce_streams=True, resources={"metadata": {"path": workdir}})
+        with client.setup_kernel():
+            for index, cell in enumerate(code_only.cells):
+                try:
+                    client.execute_cell(cell, index)
+                except CellExecutionError as error:
+                    raise CellFailure(index, ANSI.sub("", str(error))) from None
+                tags = cell.metadata.get("tags", [])
+                if "raises-exception" in tags and not any(o.output_type == "error" for o in cell.outputs):
+                    raise CellFailure(index, "the cell is marked #@raises but raised nothing")
+    for cell in code_only.cells:
+        cell.outputs = [_clean(output) for output in cell.outputs]
+    return code_only.cells
+
+
+def _clean(output: NotebookNode) -> NotebookNode:
+    """Keep what a reader needs and what is the same on every machine.
+
+    A traceback names the files of the kernel's environment; the last line (type and message) is
+    what the book shows.
+    """
+    if output.output_type == "error":
+        output.traceback = [f"{output.ename}: {output.evalue}"]
+    return output

@@ -1,0 +1,144 @@
+"""Write the notebooks readers run: one per section, language and framework.
+
+A notebook holds its language's prose, its framework's code cells and, first, a setup cell that
+seeds the random generators. Everything in it is a function of the chapter, so that a rebuild is
+byte-identical and git shows no churn: ids come from content, no timestamps, fixed metadata.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from .model import Chapter, Code, Prose
+from .settings import Framework, Settings
+
+# language_info without the Python patch version, which differs from machine to machine.
+LANGUAGE_INFO = {
+    "name": "python",
+    "codemirror_mode": {"name": "ipython", "version": 3},
+    "file_extension": ".py",
+    "mimetype": "text/x-python",
+    "nbconvert_exporter": "python",
+    "pygments_lexer": "ipython3",
+}
+
+
+def kernel_name(framework: Framework) -> str:
+    return f"dlbook-{framework.name}-cpu"
+
+
+def kernel_display_name(framework: Framework) -> str:
+    return f"{framework.display_name} (CPU)"
+
+
+def notebook_path(out: Path, lang: str, framework: str, chapter: Chapter) -> Path:
+    """``out/{lang}/{framework}/<chapter>/<section>.ipynb``, mirroring chapters/."""
+    return out / lang / framework / f"{chapter.name}.ipynb"
+
+
+def cell_tags(cell: Code) -> list[str]:
+    """Tags that nbval, myst-nb and JupyterLab understand, from the chapter's cell markers."""
+    tags = []
+    if cell.varies:
+        tags.append("nbval-ignore-output")
+    if cell.raises:
+        tags += ["raises-exception", "nbval-raises-exception"]
+    if cell.solution:
+        tags.append("solution")
+    return tags
+
+
+def code_cell(source: str, tags: list[str]) -> NotebookNode:
+    cell = nbformat.v4.new_code_cell(source)
+    if tags:
+        cell.metadata["tags"] = tags
+    if "solution" in tags:
+        cell.metadata["jupyter"] = {"source_hidden": True}  # JupyterLab shows it collapsed
+    return cell
+
+
+def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: Settings) -> NotebookNode:
+    """The notebook of one language and framework, without outputs."""
+    cells: list[NotebookNode] = []
+    prose: list[str] = []
+
+    def flush_prose() -> None:
+        if prose:
+            cells.append(nbformat.v4.new_markdown_cell("\n\n".join(prose)))
+            prose.clear()
+
+    code = chapter.code_cells(framework.name)
+    if code:
+        cells.append(code_cell(framework.setup, ["setup"]))
+    for block in chapter.blocks:
+        if isinstance(block, Prose):
+            if block.shown_to(lang, framework.name):
+                prose.append(block.text)
+        elif framework.name in block.frameworks:
+            flush_prose()
+            cells.append(code_cell(block.source, cell_tags(block)))
+    flush_prose()
+    _assign_ids(cells)
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata = {
+        "kernelspec": {
+            "name": kernel_name(framework),
+            "display_name": kernel_display_name(framework),
+            "language": "python",
+        },
+        "language_info": LANGUAGE_INFO,
+        "bookbuild": {
+            "source": f"chapters/{chapter.name}.md",
+            "language": lang,
+            "framework": framework.name,
+        },
+    }
+    return notebook
+
+
+def _assign_ids(cells: list[NotebookNode]) -> None:
+    """Ids from content, so that the same cell has the same id in every build and language."""
+    seen: dict[str, int] = {}
+    for cell in cells:
+        digest = hashlib.sha256(f"{cell.cell_type}\n{cell.source}".encode()).hexdigest()[:8]
+        prefix = "code" if cell.cell_type == "code" else "md"
+        seen[digest] = seen.get(digest, 0) + 1
+        cell["id"] = f"{prefix}-{digest}" + (f"-{seen[digest]}" if seen[digest] > 1 else "")
+
+
+def dumps(notebook: NotebookNode) -> str:
+    nbformat.validate(notebook)
+    return nbformat.writes(notebook) + "\n"
+
+
+def save(notebook: NotebookNode, path: Path) -> bool:
+    """Write atomically, and only if something changed; returns whether the file changed.
+
+    A reader never sees a half-written notebook, and an interrupted build leaves the old one.
+    """
+    text = dumps(notebook)
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def load(path: Path) -> NotebookNode | None:
+    try:
+        return nbformat.read(path, as_version=4)
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,147 @@
+"""Execution with the content cache, on a tiny book whose frameworks all use the `python3` kernel."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from bookbuild import envs
+from bookbuild.build import build_notebooks, read_book, stale_notebooks
+from bookbuild.settings import load_settings
+
+SECTION = """\
+:begin_lang:`en`
+# Section
+Prose.
+:end_lang:
+
+:begin_lang:`pt`
+# Seção
+Texto.
+:end_lang:
+
+```{.python .input}
+#@tab mxnet, pytorch, tensorflow
+print(FRAMEWORK, random.random())
+```
+
+```{.python .input}
+#@tab pytorch
+x = 6 * 7
+x
+```
+"""
+
+
+@pytest.fixture
+def book(tiny_book, monkeypatch):
+    monkeypatch.setattr(envs, "ensure_kernel", lambda framework, log=print: "python3")
+    (tiny_book / "chapters" / "part").mkdir()
+    (tiny_book / "chapters" / "part" / "section.md").write_text(SECTION)
+    return tiny_book
+
+
+def build(book):
+    settings = load_settings(book)
+    return build_notebooks(read_book(settings), settings, settings.notebooks_dir, log=lambda m: None)
+
+
+def edit(book, old: str, new: str, path: str = "chapters/part/section.md") -> None:
+    file = book / path
+    file.write_text(file.read_text().replace(old, new))
+
+
+def snapshot(book) -> dict[str, bytes]:
+    return {str(p.relative_to(book)): p.read_bytes() for p in sorted((book / "notebooks").rglob("*.ipynb"))}
+
+
+def outputs(book, path: str) -> list[str]:
+    """Every output of the notebook's code cells, as text."""
+    cells = nbformat.read(book / path, as_version=4).cells
+    return ["".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") or o.get("evalue", ""))
+            for c in cells if c.cell_type == "code" for o in c.outputs]
+
+
+def test_each_section_and_framework_runs_once_for_both_languages(book):
+    report = build(book)
+    assert (report.kernels_started, len(report.written), report.failures) == (3, 6, [])
+    # The setup cell seeded `random` before the chapter's first cell.
+    assert outputs(book, "notebooks/pt/pytorch/part/section.ipynb") == ["pytorch 0.8444218515250481\n", "42"]
+    assert outputs(book, "notebooks/en/pytorch/part/section.ipynb") == ["pytorch 0.8444218515250481\n", "42"]
+    assert outputs(book, "notebooks/en/mxnet/part/section.ipynb") == ["mxnet 0.8444218515250481\n"]
+
+
+def test_unchanged_rebuild_and_prose_edit_start_no_kernel(book):
+    build(book)
+    again = build(book)
+    assert (again.kernels_started, again.written) == (0, [])
+    edit(book, "Texto.", "Outro texto.")
+    prose = build(book)
+    assert prose.kernels_started == 0
+    assert sorted(p.parts[-4] + "/" + p.parts[-3] for p in prose.written) == ["pt/mxnet", "pt/pytorch", "pt/tensorflow"]
+
+
+def test_a_code_edit_reruns_only_its_framework(book):
+    build(book)
+    edit(book, "x = 6 * 7", "x = 6 * 8")
+    report = build(book)
+    assert report.kernels_started == 1
+    assert outputs(book, "notebooks/en/pytorch/part/section.ipynb")[-1] == "48"
+
+
+def test_a_framework_upgrade_reruns_that_framework(book):
+    build(book)
+    (book / "envs" / "tensorflow.txt").write_text("tensorflow==2.0\n")
+    assert build(book).kernels_started == 1
+
+
+def test_a_rebuild_from_scratch_is_byte_identical(book):
+    build(book)
+    first = snapshot(book)
+    for path in (book / "notebooks").rglob("*.ipynb"):
+        path.unlink()
+    assert build(book).kernels_started == 3
+    assert snapshot(book) == first
+
+
+def test_a_failing_cell_names_file_line_framework_and_keeps_the_old_notebook(book):
+    build(book)
+    before = snapshot(book)
+    edit(book, "x = 6 * 7", "x = 6 * undefined_name")
+    report = build(book)
+    assert len(report.failures) == 1
+    failure = report.failures[0]
+    assert failure.startswith("chapters/part/section.md:16: [pytorch] cell failed")
+    assert "NameError" in failure and "undefined_name" in failure
+    assert snapshot(book) == before
+
+
+def test_a_cell_marked_raises_must_raise(book):
+    edit(book, "#@tab pytorch\n", "#@tab pytorch\n#@raises\n")
+    report = build(book)
+    assert report.failures and "marked #@raises but raised nothing" in report.failures[0]
+    edit(book, "x = 6 * 7", "x = 1 / 0")
+    report = build(book)
+    assert report.failures == []
+    notebook = (book / "notebooks/en/pytorch/part/section.ipynb").read_text()
+    assert "ZeroDivisionError: division by zero" in notebook and "Traceback" not in notebook
+
+
+def test_freshness_names_stale_missing_and_orphan_notebooks(book):
+    build(book)
+    settings = load_settings(book)
+    assert stale_notebooks(read_book(settings), settings) == []
+    edit(book, "Prose.", "New prose.")
+    edit(book, "x = 6 * 7", "x = 7 * 6")
+    (book / "notebooks/pt/mxnet/part/section.ipynb").unlink()
+    orphan = book / "notebooks/en/mxnet/old.ipynb"
+    orphan.write_text("{}")
+    problems = stale_notebooks(read_book(settings), settings)
+    assert problems == [
+        "notebooks/en/mxnet/part/section.ipynb: differs from what chapters/part/section.md produces",
+        "notebooks/pt/mxnet/part/section.ipynb: missing",
+        "notebooks/en/pytorch/part/section.ipynb: its code or kernel environment changed since it was executed",
+        "notebooks/pt/pytorch/part/section.ipynb: its code or kernel environment changed since it was executed",
+        "notebooks/en/tensorflow/part/section.ipynb: differs from what chapters/part/section.md produces",
+        "notebooks/en/mxnet/old.ipynb: no chapter produces it",
+    ]

@@ -1,0 +1,153 @@
+"""The reader: the dialect, with language blocks, into the document model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bookbuild.model import Code, Prose
+from bookbuild.read import read_chapter
+
+BILINGUAL = """\
+:begin_lang:`en`
+# Layers
+See :numref:`sec_layers` and :eqref:`eq_sum`.
+:end_lang:
+
+:begin_lang:`pt`
+# Camadas
+Veja :numref:`sec_layers`.
+:end_lang:
+
+:label:`sec_layers`
+
+$$y = \\sum_i x_i$$
+:eqlabel:`eq_sum`
+
+```{.python .input}
+x = 1
+```
+
+```{.python .input}
+#@tab pytorch, tensorflow
+#@solution
+y = 2
+```
+
+```{.python .input}
+#@tab all
+#@varies
+#@raises
+z = 1 / 0
+```
+
+:begin_lang:`en`
+:begin_tab:`pytorch`
+Only PyTorch readers see this.
+:end_tab:
+:end_lang:
+
+:begin_lang:`pt`
+:begin_tab:`pytorch`
+Só quem lê PyTorch vê isto.
+:end_tab:
+:end_lang:
+"""
+
+
+def read(text: str, settings, name: str = "chapter.md"):
+    return read_chapter(Path(name), settings, text=text)
+
+
+def test_prose_is_split_by_language_and_framework(settings):
+    chapter = read(BILINGUAL, settings)
+    assert chapter.diagnostics == []
+    prose = [b for b in chapter.blocks if isinstance(b, Prose)]
+    assert [(p.lang, p.frameworks) for p in prose] == [
+        ("en", None), ("pt", None), (None, None),
+        ("en", frozenset({"pytorch"})), ("pt", frozenset({"pytorch"})),
+    ]
+    assert prose[3].shown_to("en", "pytorch") and not prose[3].shown_to("en", "mxnet")
+    assert not prose[3].shown_to("pt", "pytorch")
+
+
+def test_one_label_names_the_heading_of_every_language(settings):
+    chapter = read(BILINGUAL, settings)
+    en, pt = (b for b in chapter.blocks if isinstance(b, Prose) and b.lang and not b.frameworks)
+    assert en.text.startswith("(sec_layers)=\n# Layers")
+    assert pt.text.startswith("(sec_layers)=\n# Camadas")
+    assert [(t.name, t.kind) for t in chapter.targets] == [("sec_layers", "section"), ("eq_sum", "equation")]
+
+
+def test_roles_and_equation_labels_become_myst(settings):
+    chapter = read(BILINGUAL, settings)
+    assert "See {numref}`sec_layers` and {eq}`eq_sum`." in chapter.blocks[0].text
+    assert chapter.blocks[2].text == "$$y = \\sum_i x_i$$ (eq_sum)"
+    assert [(r.name, r.line, r.role) for r in chapter.references] == [
+        ("sec_layers", 3, "numref"), ("eq_sum", 3, "eqref"), ("sec_layers", 8, "numref")]
+
+
+def test_code_cells_get_frameworks_and_markers_as_d2lbook_does(settings):
+    chapter = read(BILINGUAL, settings)
+    code = [b for b in chapter.blocks if isinstance(b, Code)]
+    assert [(c.frameworks, c.line) for c in code] == [
+        (("mxnet",), 16), (("pytorch", "tensorflow"), 20), (("mxnet", "pytorch", "tensorflow"), 26)]
+    assert [c.source for c in code] == ["x = 1", "y = 2", "z = 1 / 0"]
+    assert (code[1].solution, code[1].varies) == (True, False)
+    assert (code[2].varies, code[2].raises) == (True, True)
+    assert [len(chapter.code_cells(f)) for f in settings.framework_names] == [2, 2, 2]
+
+
+def test_multi_line_equation_label_goes_on_the_closing_line(settings):
+    chapter = read("$$\na = b\n$$\n:eqlabel:`eq_ab`\n", settings)
+    assert chapter.blocks[0].text == "$$\na = b\n$$ (eq_ab)"
+
+
+def test_save_marker_stays_in_the_code(settings):
+    chapter = read("```{.python .input}\n#@tab pytorch\n#@save\ndef f():\n    pass\n```\n", settings)
+    assert chapter.blocks[0].source == "#@save\ndef f():\n    pass"
+
+
+def test_plain_fences_are_prose_and_toc_becomes_a_table_of_contents(settings):
+    text = "```python\n:begin_tab:`nothing`\n```\n\n```toc\n:maxdepth: 2\n\nintro\n```\n"
+    chapter = read(text, settings)
+    assert chapter.diagnostics == []
+    assert chapter.blocks[0].text.startswith("```python\n:begin_tab:`nothing`\n```")
+    assert "```{tableofcontents}" in chapter.blocks[0].text
+
+
+def test_figure_label_becomes_a_named_figure(settings):
+    chapter = read("![A diagram.](img/diagram.svg)\n:label:`fig_diagram`\n", settings)
+    assert chapter.blocks[0].text == "```{figure} img/diagram.svg\n:name: fig_diagram\n\nA diagram.\n```"
+    assert chapter.targets[0].kind == "figure"
+
+
+def test_a_label_after_nothing_is_an_error(settings):
+    chapter = read("Some text.\n\n:label:`sec_nothing`\n", settings)
+    assert [(d.line, d.message) for d in chapter.diagnostics] == [
+        (3, "label 'sec_nothing' names nothing: put it right after a heading or a figure")]
+
+
+def test_a_framework_needs_a_cell_of_its_own_as_in_d2lbook(settings):
+    text = "```{.python .input}\na = 1\n```\n\n```{.python .input}\n#@tab all\nb = 2\n```\n\n" \
+           "```{.python .input}\n#@tab pytorch\nc = 3\n```\n"
+    chapter = read(text, settings)
+    assert [[c.source for c in chapter.code_cells(f)] for f in settings.framework_names] == [
+        ["a = 1", "b = 2"], ["b = 2", "c = 3"], []]
+    assert not chapter.has_framework("tensorflow")
+    assert read("No code at all.\n", settings).has_framework("tensorflow")
+
+
+def test_d2lbook_1_cell_magics_and_branches(settings):
+    text = ("```{.python .input}\n%load_ext d2lbook.tab\ntab.interact_select(['mxnet'])\n```\n\n"
+            "```{.python .input}\n%%tab all\nif tab.selected('mxnet'):\n    x = 1\n"
+            "if tab.selected('pytorch', 'tensorflow'):\n    x = 2\nprint(x)\n```\n\n"
+            "```{.python .input}\n%%tab pytorch, tensorflow\ny = x\n```\n")
+    chapter = read(text, settings)
+    assert [[c.source for c in chapter.code_cells(f)] for f in settings.framework_names] == [
+        ["x = 1\nprint(x)"], ["x = 2\nprint(x)", "y = x"], ["x = 2\nprint(x)", "y = x"]]
+
+
+def test_all_cannot_be_combined_with_names(settings):
+    chapter = read("```{.python .input}\n#@tab all, pytorch\nx = 1\n```\n", settings)
+    assert [(d.line, d.message) for d in chapter.diagnostics] == [
+        (2, "`all` stands alone: it cannot be combined with framework names")]
