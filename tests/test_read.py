@@ -112,7 +112,7 @@ def test_plain_fences_are_prose_and_toc_becomes_a_table_of_contents(settings):
     chapter = read(text, settings)
     assert chapter.diagnostics == []
     assert chapter.blocks[0].text.startswith("```python\n:begin_tab:`nothing`\n```")
-    assert "```{tableofcontents}" in chapter.blocks[0].text
+    assert chapter.blocks[0].text.endswith("```{tableofcontents}\n```")
 
 
 def test_figure_label_becomes_a_named_figure(settings):

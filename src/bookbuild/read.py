@@ -281,11 +281,15 @@ class _Reader:
                 number += 1
                 self.code(body, start)
             elif fence := OTHER_FENCE.match(line):
-                # A plain fenced block (an example, a ```toc list): its content is taken as is.
+                # A plain fenced block (an example, a ```toc list): its content is taken as is,
+                # but for d2l's ```toc list, which becomes Jupyter Book's table of contents (whose
+                # entries come from _toc.yml).
                 start = number
-                self.add_prose_line(_myst_fence(line), number)
+                toc = line.strip() == "```toc"
+                self.add_prose_line("```{tableofcontents}" if toc else line, number)
                 while number < len(lines) and not lines[number].startswith(fence.group(1)):
-                    self.prose.lines.append(lines[number])  # type: ignore[union-attr]
+                    if not toc:
+                        self.prose.lines.append(lines[number])  # type: ignore[union-attr]
                     number += 1
                 if number == len(lines):
                     self.error(start, f"fenced block {fence.group(1)} is never closed")
@@ -336,13 +340,6 @@ def select_branches(lines: list[str], framework: str) -> str:
 def _myst_role(match: re.Match[str]) -> str:
     role = {"numref": "numref", "eqref": "eq"}[match.group(1)]
     return f"{{{role}}}`{match.group(2)}`"
-
-
-def _myst_fence(line: str) -> str:
-    """d2l's ```` ```toc ```` list becomes Jupyter Book's table of contents."""
-    if line.strip() == "```toc":
-        return "```{tableofcontents}"
-    return line
 
 
 def _anchor(slot: _Slot, name: str) -> None:
