@@ -93,6 +93,7 @@ def test_the_command_line_prints_file_line_message_and_fails(tmp_path, settings,
     book = tmp_path / "book"
     (book / "chapters").mkdir(parents=True)
     (book / "_config.yml").write_text((settings.root / "_config.yml").read_text())
+    (book / "_toc.yml").write_text("format: jb-book\nroot: chapters/bad\n")
     (book / "chapters" / "bad.md").write_text((CHAPTERS / "unknown-names.md").read_text())
     assert main(["--root", str(book), "check"]) == 1
     err = capsys.readouterr().err
@@ -106,3 +107,21 @@ def test_the_book_itself_is_clean(settings):
         read_book(settings)
     except BookError as error:  # pragma: no cover - the message is the point
         pytest.fail(str(error))
+
+
+def test_every_chapter_is_in_the_table_of_contents_and_back(tmp_path, settings):
+    from bookbuild.settings import load_settings
+
+    book = tmp_path / "book"
+    (book / "chapters").mkdir(parents=True)
+    (book / "_config.yml").write_text((settings.root / "_config.yml").read_text())
+    (book / "_toc.yml").write_text("format: jb-book\nroot: chapters/index\nchapters:\n  - file: chapters/gone\n")
+    for name in ("index", "forgotten"):
+        (book / "chapters" / f"{name}.md").write_text(
+            ":begin_lang:`en`\nText.\n:end_lang:\n\n:begin_lang:`pt`\nTexto.\n:end_lang:\n")
+    with pytest.raises(BookError) as error:
+        read_book(load_settings(book))
+    assert [str(d) for d in error.value.diagnostics] == [
+        "_toc.yml:1: 'chapters/gone' names no chapter file",
+        "chapters/forgotten.md:1: chapter is not listed in _toc.yml",
+    ]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import envs, execute, notebooks
-from .check import check_book, check_chapter
+from .check import check_book, check_chapter, check_toc
 from .model import BookError, Chapter, Diagnostic
 from .read import read_chapter
 from .settings import Settings
@@ -19,7 +19,7 @@ def chapter_files(settings: Settings) -> list[Path]:
 def read_book(settings: Settings) -> list[Chapter]:
     """Read and check every chapter; raise every problem of every file at once."""
     chapters = [read_chapter(path, settings) for path in chapter_files(settings)]
-    problems = check_book(chapters, settings)
+    problems = check_book(chapters, settings) + check_toc(chapters, settings)
     if problems:
         raise BookError(problems)
     return chapters

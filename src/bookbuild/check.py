@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import yaml
+
 from .model import Chapter, Diagnostic
 from .settings import Settings
 
@@ -41,6 +43,29 @@ def check_chapter(chapter: Chapter, settings: Settings) -> list[Diagnostic]:
                 if lang != code and lang in settings.language_codes and seen[lang] > counts[code]:
                     error(line, f"prose block in {lang!r} has no {code!r} counterpart "
                           "(each language block needs a partner in every language, next to it)")
+    return found
+
+
+def toc_entries(toc: dict) -> list[str]:
+    """Every file a Jupyter Book table of contents names, in reading order."""
+    found = [toc["root"]] if "root" in toc else []
+    for key in ("parts", "chapters", "sections"):
+        for entry in toc.get(key, []):
+            if "file" in entry:
+                found.append(entry["file"])
+            found.extend(toc_entries(entry))
+    return found
+
+
+def check_toc(chapters: list[Chapter], settings: Settings) -> list[Diagnostic]:
+    """A chapter missing from _toc.yml would silently vanish from both editions."""
+    toc_path = settings.root / "_toc.yml"
+    listed = toc_entries(yaml.safe_load(toc_path.read_text(encoding="utf-8")))
+    names = {f"chapters/{chapter.name}" for chapter in chapters}
+    found = [Diagnostic(chapter.path, 1, "chapter is not listed in _toc.yml")
+             for chapter in chapters if f"chapters/{chapter.name}" not in listed]
+    found += [Diagnostic(toc_path.relative_to(settings.root), 1, f"{entry!r} names no chapter file")
+              for entry in listed if entry not in names]
     return found
 
 

@@ -48,7 +48,7 @@ def cell_tags(cell: Code) -> list[str]:
     if cell.varies:
         tags.append("nbval-ignore-output")
     if cell.raises:
-        tags += ["raises-exception", "nbval-raises-exception"]
+        tags.append("raises-exception")  # nbclient, nbval and myst-nb all read this one
     if cell.solution:
         tags.append("solution")
     return tags
