@@ -9,6 +9,7 @@ kernel, and a fresh clone of the repository builds without running anything.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -16,6 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbformat import NotebookNode
@@ -70,9 +72,9 @@ def run(notebook: NotebookNode, kernel: str) -> list[NotebookNode]:
     The kernel works in a temporary folder, so a notebook never reads or leaves files in the
     repository.
     """
-    code_only = notebooks.nbformat.v4.new_notebook(
-        cells=[c for c in notebook.cells if c.cell_type == "code"], metadata=notebook.metadata)
-    code_only = notebooks.nbformat.from_dict(json.loads(json.dumps(code_only)))
+    code_only = nbformat.v4.new_notebook(
+        cells=copy.deepcopy([c for c in notebook.cells if c.cell_type == "code"]),
+        metadata=copy.deepcopy(notebook.metadata))
     with tempfile.TemporaryDirectory(prefix="bookbuild-run-") as workdir:
         # One stream output per cell and no timings: the same bytes on every run.
         client = NotebookClient(code_only, kernel_name=kernel, timeout=TIMEOUT_S, record_timing=False,
