@@ -30,11 +30,11 @@ class StaleNotebook(Exception):
     pass
 
 
-def code_groups(blocks: list[Code]) -> list[list[tuple[str, Code]]]:
+def code_groups(blocks: list[Code], frameworks: list[str]) -> list[list[tuple[str, Code]]]:
     """Split consecutive code cells into tab sets: a set ends where a framework would repeat."""
     groups: list[list[tuple[str, Code]]] = []
     for block in blocks:
-        for framework in block.frameworks:
+        for framework in (f for f in block.frameworks if f in frameworks):
             if not groups or any(f == framework for f, _ in groups[-1]):
                 groups.append([])
             groups[-1].append((framework, block))
@@ -80,7 +80,7 @@ def site_notebook(chapter: Chapter, lang: str, settings: Settings) -> NotebookNo
         if markdown:
             cells.append(nbformat.v4.new_markdown_cell("\n\n".join(markdown)))
             markdown.clear()
-        for group in code_groups(pending_code):
+        for group in code_groups(pending_code, list(executed)):
             group_number += 1
             solution = any(block.solution for _, block in group)
             for framework, block in sorted(group, key=lambda item: settings.framework_names.index(item[0])):
