@@ -1,4 +1,5 @@
-# The book's user interface. `make help` lists the targets.
+# The book's user interface. `make help` lists the targets. CI (.ci/run and .github/workflows/)
+# calls these same targets.
 # Environments are created on demand and reused: .venv for the toolchain, and one kernel
 # environment per framework, shared by every checkout (see src/bookbuild/envs.py). The GPU
 # environments (several GB each) are created only by `make envs-gpu`: see docs/gpu.md.
@@ -42,8 +43,9 @@ html: setup ## Build both HTML editions into _build/html/{en,pt}
 
 book: notebooks html ## Everything: notebooks and both HTML editions
 
-lint: setup ## ruff over the toolchain and its tests
+lint: setup ## ruff over the toolchain and its tests; actionlint over the CI workflows
 	$(BIN)/ruff check src tests scripts
+	$(BIN)/actionlint -shellcheck= -pyflakes= .github/workflows/*.yml
 
 unit: setup ## Unit tests of the toolchain, and the d2lbook differential test
 	D2LBOOK_PYTHON=$$($(BOOKBUILD) env-python envs/d2lbook.txt) $(BIN)/pytest -q -rs tests
