@@ -1,6 +1,8 @@
-# The book's user interface. `make help` lists the targets.
+# The book's user interface. `make help` lists the targets. CI (.ci/run and .github/workflows/)
+# calls these same targets.
 # Environments are created on demand and reused: .venv for the toolchain, and one kernel
-# environment per framework, shared by every checkout (see src/bookbuild/envs.py).
+# environment per framework, shared by every checkout (see src/bookbuild/envs.py). The GPU
+# environments (several GB each) are created only by `make envs-gpu`: see docs/gpu.md.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -9,11 +11,12 @@ BOOKBUILD := $(BIN)/bookbuild
 FRAMEWORK ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup envs check notebooks html book test unit lint freshness test-notebooks bench clean
+.PHONY: help setup envs envs-gpu check notebooks html book test unit lint freshness test-notebooks test-gpu \
+	bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
-	@echo "  Variables: FRAMEWORK=pytorch limits test-notebooks to one framework."
+	@echo "  Variables: FRAMEWORK=pytorch limits envs, envs-gpu, test, test-notebooks and test-gpu to one framework."
 
 $(BIN)/.stamp: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +29,9 @@ setup: $(BIN)/.stamp ## Create the toolchain environment (.venv)
 envs: setup ## Create the kernel environments and register their Jupyter kernels
 	$(BOOKBUILD) envs $(FRAMEWORK)
 
+envs-gpu: setup ## Create the GPU kernel environments (CUDA builds, GB each) and their kernels
+	$(BOOKBUILD) envs --gpu $(FRAMEWORK)
+
 check: setup ## Check every chapter (syntax, both languages, labels, references)
 	$(BOOKBUILD) check
 
@@ -37,11 +43,12 @@ html: setup ## Build both HTML editions into _build/html/{en,pt}
 
 book: notebooks html ## Everything: notebooks and both HTML editions
 
-lint: setup ## ruff over the toolchain and its tests
+lint: setup ## ruff over the toolchain and its tests; actionlint over the CI workflows
 	$(BIN)/ruff check src tests scripts
+	$(BIN)/actionlint -shellcheck= -pyflakes= .github/workflows/*.yml
 
 unit: setup ## Unit tests of the toolchain, and the d2lbook differential test
-	D2LBOOK_PYTHON=$$($(BOOKBUILD) env-python envs/d2lbook.txt) $(BIN)/pytest -q tests
+	D2LBOOK_PYTHON=$$($(BOOKBUILD) env-python envs/d2lbook.txt) $(BIN)/pytest -q -rs tests
 
 freshness: setup ## Fail if notebooks/ differs from what chapters/ produce
 	$(BOOKBUILD) check --notebooks
@@ -49,7 +56,10 @@ freshness: setup ## Fail if notebooks/ differs from what chapters/ produce
 test-notebooks: setup ## Re-run every notebook cell with nbval on the CPU kernels
 	$(BOOKBUILD) test-notebooks $(FRAMEWORK)
 
-test: lint unit freshness test-notebooks html ## Every test: unit, check, freshness, nbval, HTML with -W
+test-gpu: setup ## Re-run every notebook cell with nbval on the GPU kernels that are installed
+	$(BOOKBUILD) test-notebooks --gpu $(FRAMEWORK)
+
+test: lint unit freshness test-notebooks html ## Every test (FRAMEWORK=x: nbval for x only); no GPU needed
 
 bench: setup ## Time cold, no-op, prose-edit and code-edit builds, html and nbval
 	$(BIN)/python scripts/bench.py

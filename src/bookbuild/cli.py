@@ -66,9 +66,11 @@ def _report(report, start: float) -> int:
 
 def cmd_envs(args: argparse.Namespace) -> int:
     settings = load_settings(args.root)
+    device = "gpu" if args.gpu else "cpu"
     for name in args.frameworks or settings.framework_names:
-        kernel = envs.ensure_kernel(settings.framework(name))
-        print(f"{name}: kernel {kernel} -> {envs.env_dir(name, settings.framework(name).requirements)}")
+        framework = settings.framework(name)
+        kernel = envs.ensure_kernel(framework, device=device)
+        print(f"{name}: kernel {kernel} -> {envs.installed_python(framework, device)}")
     return 0
 
 
@@ -90,7 +92,8 @@ def cmd_test_notebooks(args: argparse.Namespace) -> int:
     from .nbval_run import run_nbval
 
     settings = load_settings(args.root)
-    return run_nbval(settings, args.frameworks or list(settings.framework_names), args.pytest_args)
+    device = "gpu" if args.gpu else "cpu"
+    return run_nbval(settings, args.frameworks or list(settings.framework_names), args.pytest_args, device)
 
 
 def _stderr(message: str) -> None:
@@ -118,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
 
     kernels = commands.add_parser("envs", help="create kernel environments and kernelspecs")
     kernels.add_argument("frameworks", nargs="*")
+    kernels.add_argument("--gpu", action="store_true", help="the GPU kernels (CUDA builds, several GB each)")
     kernels.set_defaults(run=cmd_envs)
 
     env_path = commands.add_parser("env-python", help="python of an environment for a requirements file")
@@ -129,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
 
     nbval = commands.add_parser("test-notebooks", help="re-run every notebook with nbval")
     nbval.add_argument("frameworks", nargs="*")
+    nbval.add_argument("--gpu", action="store_true",
+                       help="on the GPU kernels; a framework whose GPU environment is missing is NOT TESTED")
     nbval.add_argument("--pytest-args", nargs=argparse.REMAINDER, default=[])
     nbval.set_defaults(run=cmd_test_notebooks)
 

@@ -1,10 +1,14 @@
-"""Kernel environments: one virtual environment and one Jupyter kernel per framework.
+"""Kernel environments: one virtual environment and one Jupyter kernel per framework and device.
 
 MXNet 1.9 needs numpy<1.24 and TensorFlow 2.21 a newer one, so the frameworks cannot share an
 environment. Each environment is built on demand from its requirements file, in a folder named by
 that file's hash, and shared by every checkout of the book on the machine: a fresh clone reuses it,
 and a changed pin builds a new one. Its kernelspec is (re)registered for the user, so that
 JupyterLab, nbval and the build all find the kernel the notebooks name.
+
+The CPU kernels are the book's reference. A GPU kernel (`dlbook-<framework>-gpu`) runs the same
+notebooks with its framework on the GPU (see gpu_kernel.py); its environment is several GB, so it
+is built only on request, or taken from a Python that already has the framework's CUDA build.
 """
 
 from __future__ import annotations
@@ -35,6 +39,17 @@ KERNEL_ENV = {
     "TF_NUM_INTEROP_THREADS": "1",
     "PYTHONWARNINGS": "ignore::DeprecationWarning",
 }
+
+# GPU kernels add: float32 without TF32 on every framework (NVIDIA's switch for cuBLAS and cuDNN),
+# TensorFlow taking GPU memory as needed rather than all of it, MXNet choosing cuDNN algorithms
+# without timing them (timing is not repeatable, and it prints to stderr, which nbval compares).
+GPU_KERNEL_ENV = {
+    **KERNEL_ENV,
+    "NVIDIA_TF32_OVERRIDE": "0",
+    "TF_FORCE_GPU_ALLOW_GROWTH": "true",
+    "MXNET_CUDNN_AUTOTUNE_DEFAULT": "0",
+}
+LAUNCHER = Path(__file__).with_name("gpu_kernel.py")
 
 
 def envs_root() -> Path:
@@ -79,23 +94,69 @@ def ensure_env(name: str, requirements: Path, log=print) -> Path:
     return env
 
 
-def kernelspec_dir(framework: Framework) -> Path:
-    return Path(jupyter_data_dir()) / "kernels" / kernel_name(framework)
+def env_name(framework: Framework, device: str) -> str:
+    """`pytorch` for the CPU environment (the name it always had), `pytorch-gpu` for the GPU one."""
+    return framework.name if device == "cpu" else f"{framework.name}-{device}"
 
 
-def ensure_kernel(framework: Framework, log=print) -> str:
-    """Build the framework's environment if needed and point its kernelspec at it."""
-    env = ensure_env(framework.name, framework.requirements, log)
-    spec = {
-        "argv": [str(python_of(env)), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": kernel_display_name(framework),
+def requirements_of(framework: Framework, device: str) -> Path:
+    return framework.requirements if device == "cpu" else framework.gpu_requirements
+
+
+def external_python_variable(framework: Framework) -> str:
+    return f"BOOKBUILD_{framework.name.upper()}_GPU_PYTHON"
+
+
+def installed_python(framework: Framework, device: str) -> Path | None:
+    """The kernel's Python if its environment exists; None if it would have to be built.
+
+    For a GPU kernel, BOOKBUILD_<FRAMEWORK>_GPU_PYTHON may name a Python that already has the
+    framework's CUDA build (a GPU machine without a package index): it is used as it is, pins unchecked.
+    """
+    variable = external_python_variable(framework)
+    if device == "gpu" and os.environ.get(variable):
+        python = Path(os.environ[variable])
+        if not python.exists():
+            raise FileNotFoundError(f"{variable}={python}: no such file")
+        return python
+    env = env_dir(env_name(framework, device), requirements_of(framework, device))
+    return python_of(env) if (env / ".complete").exists() else None
+
+
+def kernelspec_dir(framework: Framework, device: str = "cpu") -> Path:
+    return Path(jupyter_data_dir()) / "kernels" / kernel_name(framework, device)
+
+
+def kernelspec(framework: Framework, device: str, python: Path, folder: Path) -> dict:
+    """A CPU kernel is plain ipykernel; a GPU kernel starts through the launcher copied into `folder`."""
+    if device == "cpu":
+        argv = [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    else:
+        argv = [str(python), str(folder / LAUNCHER.name), framework.name, "-f", "{connection_file}"]
+    return {
+        "argv": argv,
+        "display_name": kernel_display_name(framework, device),
         "language": "python",
-        "env": KERNEL_ENV,
+        "env": KERNEL_ENV if device == "cpu" else GPU_KERNEL_ENV,
         "metadata": {"debugger": True},
     }
-    path = kernelspec_dir(framework) / "kernel.json"
-    text = json.dumps(spec, indent=1, sort_keys=True) + "\n"
-    if not path.exists() or path.read_text() != text:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return kernel_name(framework)
+
+
+def write_kernelspec(folder: Path, framework: Framework, device: str, python: Path) -> None:
+    files = {"kernel.json": json.dumps(kernelspec(framework, device, python, folder), indent=1, sort_keys=True) + "\n"}
+    if device != "cpu":
+        files[LAUNCHER.name] = LAUNCHER.read_text()
+    for name, text in files.items():
+        path = folder / name
+        if not path.exists() or path.read_text() != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+
+
+def ensure_kernel(framework: Framework, log=print, device: str = "cpu") -> str:
+    """Build the framework's environment for `device` if needed and point its kernelspec at it."""
+    python = installed_python(framework, device)
+    if python is None:
+        python = python_of(ensure_env(env_name(framework, device), requirements_of(framework, device), log))
+    write_kernelspec(kernelspec_dir(framework, device), framework, device, python)
+    return kernel_name(framework, device)

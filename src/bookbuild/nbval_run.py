@@ -1,13 +1,20 @@
-"""Re-run every notebook with nbval, each framework on its own CPU kernel.
+"""Re-run every notebook with nbval, each framework on its own CPU (or GPU) kernel.
 
 nbval executes every cell and compares its outputs with the committed ones, after the sanitizer in
-tests/nbval-sanitize.cfg has masked what is legitimately volatile (memory addresses, timings).
+tests/nbval-sanitize.cfg has masked what is legitimately volatile (memory addresses, timings). On
+the GPU kernels tests/nbval-sanitize-gpu.cfg also masks the device in reprs (`device='cuda:0'`):
+nbval takes a single sanitizer file, so a GPU run gets the two concatenated in a temporary file.
+
+A GPU run never builds a GPU environment (several GB each); a framework without one is reported
+as NOT TESTED, by name, and the exit status says that the run was incomplete.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import nbformat
 
@@ -15,6 +22,8 @@ from . import envs
 from .settings import Settings
 
 SANITIZER = "tests/nbval-sanitize.cfg"
+GPU_SANITIZER = "tests/nbval-sanitize-gpu.cfg"
+INCOMPLETE = 3  # exit status: nothing failed, but some requested framework was not tested
 
 
 def notebooks_of(settings: Settings, framework: str) -> list[str]:
@@ -35,17 +44,46 @@ def ignored_output_cells(paths: list[str]) -> int:
     )
 
 
-def run_nbval(settings: Settings, frameworks: list[str], pytest_args: list[str]) -> int:
-    failed = []
-    for name in frameworks:
-        kernel = envs.ensure_kernel(settings.framework(name))
-        paths = notebooks_of(settings, name)
-        print(f"== nbval [{name}] on kernel {kernel}: {len(paths)} notebooks, "
-              f"{ignored_output_cells(paths)} cells with outputs not compared (#@varies)", flush=True)
-        command = [sys.executable, "-m", "pytest", "--nbval", "--nbval-kernel-name", kernel,
-                   "--nbval-sanitize-with", SANITIZER, "-q", *pytest_args, *paths]
-        if subprocess.run(command, cwd=settings.root).returncode != 0:
-            failed.append(name)
-    if failed:
-        print(f"nbval failed for: {', '.join(failed)}", file=sys.stderr)
-    return 1 if failed else 0
+def sanitizer_text(root: Path, device: str) -> str:
+    """The CPU sanitizer, followed on a GPU run by the GPU entries (applied in that order)."""
+    files = [SANITIZER] if device == "cpu" else [SANITIZER, GPU_SANITIZER]
+    return "\n".join((root / name).read_text() for name in files)
+
+
+def summary(device: str, passed: list[str], failed: list[str], not_tested: list[str]) -> str:
+    parts = [f"{', '.join(names)} {verdict}" for names, verdict in
+             ((passed, "passed"), (failed, "FAILED"), (not_tested, "NOT TESTED")) if names]
+    return f"nbval on the {device.upper()} kernels: " + "; ".join(parts)
+
+
+def exit_status(failed: list[str], not_tested: list[str]) -> int:
+    return 1 if failed else INCOMPLETE if not_tested else 0
+
+
+def run_nbval(settings: Settings, frameworks: list[str], pytest_args: list[str], device: str = "cpu") -> int:
+    passed: list[str] = []
+    failed: list[str] = []
+    not_tested: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        sanitizer = Path(tmp) / "nbval-sanitize.cfg"
+        sanitizer.write_text(sanitizer_text(settings.root, device))
+        for name in frameworks:
+            framework = settings.framework(name)
+            paths = notebooks_of(settings, name)
+            if device == "gpu" and envs.installed_python(framework, device) is None:
+                print(f"== nbval [{name}] on the GPU: NOT TESTED, {len(paths)} notebooks not run: no GPU "
+                      f"environment (`make envs-gpu FRAMEWORK={name}`, or set "
+                      f"{envs.external_python_variable(framework)}; see docs/gpu.md)", flush=True)
+                not_tested.append(name)
+                continue
+            kernel = envs.ensure_kernel(framework, device=device)
+            print(f"== nbval [{name}] on kernel {kernel}: {len(paths)} notebooks, "
+                  f"{ignored_output_cells(paths)} cells with outputs not compared (#@varies)", flush=True)
+            command = [sys.executable, "-m", "pytest", "--nbval", "--nbval-kernel-name", kernel,
+                       "--nbval-sanitize-with", str(sanitizer), "-q", *pytest_args, *paths]
+            ok = subprocess.run(command, cwd=settings.root).returncode == 0
+            (passed if ok else failed).append(name)
+    print(summary(device, passed, failed, not_tested), file=sys.stderr if failed or not_tested else sys.stdout)
+    if not_tested and not failed:
+        print(f"not every framework was tested: exit status {INCOMPLETE}", file=sys.stderr)
+    return exit_status(failed, not_tested)

@@ -29,12 +29,13 @@ LANGUAGE_INFO = {
 }
 
 
-def kernel_name(framework: Framework) -> str:
-    return f"dlbook-{framework.name}-cpu"
+def kernel_name(framework: Framework, device: str = "cpu") -> str:
+    """The notebooks name the CPU kernel; `make test-gpu` runs them on the GPU one instead."""
+    return f"dlbook-{framework.name}-{device}"
 
 
-def kernel_display_name(framework: Framework) -> str:
-    return f"{framework.display_name} (CPU)"
+def kernel_display_name(framework: Framework, device: str = "cpu") -> str:
+    return f"{framework.display_name} ({device.upper()})"
 
 
 def notebook_path(out: Path, lang: str, framework: str, chapter: Chapter) -> Path:

@@ -12,7 +12,8 @@ import yaml
 class Framework:
     name: str  # as written in `#@tab` and `:begin_tab:`
     display_name: str  # as shown on tabs, e.g. "PyTorch"
-    requirements: Path  # the kernel environment's pinned requirements
+    requirements: Path  # the CPU kernel environment's pinned requirements
+    gpu_requirements: Path  # the GPU kernel environment's (built only on request: several GB)
     setup: str  # first cell of every notebook: seeds the random generators
 
 
@@ -72,6 +73,7 @@ def load_settings(root: Path | str = ".") -> Settings:
             name=name,
             display_name=spec["display_name"],
             requirements=root / spec["requirements"],
+            gpu_requirements=root / spec["gpu_requirements"],
             setup=spec["setup"].rstrip("\n"),
         )
         for name, spec in ours["frameworks"].items()
