@@ -7,9 +7,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 BOOKBUILD := $(BIN)/bookbuild
 FRAMEWORK ?=
+# The browser tests drive Debian's Chromium (`make chromium` installs it when missing).
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup envs check notebooks html book test unit lint freshness test-notebooks bench clean
+.PHONY: help setup envs check notebooks html book test unit lint freshness test-notebooks test-browser \
+	chromium bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -41,7 +45,7 @@ lint: setup ## ruff over the toolchain and its tests
 	$(BIN)/ruff check src tests scripts
 
 unit: setup ## Unit tests of the toolchain, and the d2lbook differential test
-	D2LBOOK_PYTHON=$$($(BOOKBUILD) env-python envs/d2lbook.txt) $(BIN)/pytest -q tests
+	D2LBOOK_PYTHON=$$($(BOOKBUILD) env-python envs/d2lbook.txt) $(BIN)/pytest -q -m "not browser" tests
 
 freshness: setup ## Fail if notebooks/ differs from what chapters/ produce
 	$(BOOKBUILD) check --notebooks
@@ -49,7 +53,14 @@ freshness: setup ## Fail if notebooks/ differs from what chapters/ produce
 test-notebooks: setup ## Re-run every notebook cell with nbval on the CPU kernels
 	$(BOOKBUILD) test-notebooks $(FRAMEWORK)
 
-test: lint unit freshness test-notebooks html ## Every test: unit, check, freshness, nbval, HTML with -W
+chromium: ## Install Debian's Chromium for the browser tests, if it is missing
+	@test -x $(CHROMIUM) || { echo "installing Debian's chromium for the browser tests"; \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y chromium fonts-dejavu-core; }
+
+test-browser: html chromium ## Browser tests of both editions, offline, in headless Chromium; screenshots in _build/screenshots/
+	CHROMIUM=$(CHROMIUM) $(BIN)/pytest -q -m browser tests
+
+test: lint unit freshness test-notebooks html test-browser ## Every test: unit, check, freshness, nbval, HTML with -W, browser
 
 bench: setup ## Time cold, no-op, prose-edit and code-edit builds, html and nbval
 	$(BIN)/python scripts/bench.py
