@@ -9,10 +9,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 BOOKBUILD := $(BIN)/bookbuild
 FRAMEWORK ?=
+# The browser tests drive Debian's Chromium (`make chromium` installs it when missing).
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
 .PHONY: help setup envs envs-gpu check notebooks html book test unit lint freshness test-notebooks test-gpu \
-	bench clean
+	test-browser chromium bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -48,7 +51,7 @@ lint: setup ## ruff over the toolchain and its tests; actionlint over the CI wor
 	$(BIN)/actionlint -shellcheck= -pyflakes= .github/workflows/*.yml
 
 unit: setup ## Unit tests of the toolchain, and the d2lbook differential test
-	D2LBOOK_PYTHON=$$($(BOOKBUILD) env-python envs/d2lbook.txt) $(BIN)/pytest -q -rs tests
+	D2LBOOK_PYTHON=$$($(BOOKBUILD) env-python envs/d2lbook.txt) $(BIN)/pytest -q -rs -m "not browser" tests
 
 freshness: setup ## Fail if notebooks/ differs from what chapters/ produce
 	$(BOOKBUILD) check --notebooks
@@ -59,7 +62,14 @@ test-notebooks: setup ## Re-run every notebook cell with nbval on the CPU kernel
 test-gpu: setup ## Re-run every notebook cell with nbval on the GPU kernels that are installed
 	$(BOOKBUILD) test-notebooks --gpu $(FRAMEWORK)
 
-test: lint unit freshness test-notebooks html ## Every test (FRAMEWORK=x: nbval for x only); no GPU needed
+chromium: ## Install Debian's Chromium for the browser tests, if it is missing
+	@test -x $(CHROMIUM) || { echo "installing Debian's chromium for the browser tests"; \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y chromium fonts-dejavu-core; }
+
+test-browser: html chromium ## Browser tests of both editions, offline, in headless Chromium; screenshots in _build/screenshots/
+	CHROMIUM=$(CHROMIUM) $(BIN)/pytest -q -m browser tests
+
+test: lint unit freshness test-notebooks html test-browser ## Every test (FRAMEWORK=x: nbval for x only); no GPU needed
 
 bench: setup ## Time cold, no-op, prose-edit and code-edit builds, html and nbval
 	$(BIN)/python scripts/bench.py

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import types
 from pathlib import Path
 
 import pytest
 
 from bookbuild import notebooks
 from bookbuild.read import read_chapter
+from bookbuild.settings import load_settings
 
 CHAPTER = """\
 :begin_lang:`en`
@@ -58,8 +62,9 @@ def chapter(settings):
 def test_a_notebook_holds_its_language_and_framework_only(chapter, settings):
     nb = notebooks.make_notebook(chapter, "pt", settings.framework("tensorflow"), settings)
     kinds = [(c.cell_type, c.source.splitlines()[0]) for c in nb.cells]
-    assert kinds == [("code", "import tensorflow as tf"), ("markdown", "# Título"), ("code", "print(1)"),
+    assert kinds == [("code", "import sys"), ("markdown", "# Título"), ("code", "print(1)"),
                      ("markdown", "Nota sobre Keras.")]
+    assert nb.cells[0].source.endswith(settings.framework("tensorflow").setup)
     assert "$$a = b$$" in nb.cells[1].source and "English" not in nb.cells[1].source
     assert nb.metadata.kernelspec == {"name": "dlbook-tensorflow-cpu", "display_name": "TensorFlow (CPU)",
                                       "language": "python"}
@@ -99,3 +104,46 @@ def test_save_is_atomic_and_skips_unchanged_files(chapter, settings, tmp_path, m
     assert path.read_text() == before
     assert [p.name for p in tmp_path.iterdir()] == ["nb.ipynb"]  # no temporary file left behind
     assert json.loads(before)["nbformat"] == 4
+
+
+def run_setup(source: str, monkeypatch, on_colab: bool) -> list[list[str]]:
+    """Run a setup cell's code as a kernel would, with or without Colab; return the commands it ran."""
+    commands: list[list[str]] = []
+    if on_colab:
+        monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    else:
+        monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    monkeypatch.setattr(subprocess, "run", lambda command, **kwargs: commands.append(command))
+    exec(compile(source, "setup", "exec"), {})
+    return commands
+
+
+def test_setup_cell_installs_the_pinned_framework_on_colab_only(tiny_book, monkeypatch, capsys):
+    settings = load_settings(tiny_book)
+    (tiny_book / "envs" / "tensorflow.txt").write_text(
+        "# TensorFlow kernel\ntensorflow-cpu==2.21.0\nkeras==3.15.1  # Keras 3\nnumpy==2.4.6\nipykernel==6.31.0\n")
+    framework = settings.framework("tensorflow")
+    source = notebooks.setup_source(framework)
+    assert run_setup(source, monkeypatch, on_colab=False) == []
+    assert capsys.readouterr() == ("", "")  # nothing printed off Colab: nbval compares the outputs
+    # On Colab: the kernel environment's pins, as the full package Colab ships, without ipykernel.
+    assert run_setup(source, monkeypatch, on_colab=True) == [
+        [sys.executable, "-m", "pip", "install", "--quiet", "tensorflow==2.21.0", "keras==3.15.1", "numpy==2.4.6"]]
+
+
+def test_a_framework_colab_cannot_install_says_so_and_points_to_binder(tiny_book, monkeypatch):
+    settings = load_settings(tiny_book)
+    framework = settings.framework("mxnet")
+    assert framework.colab is False  # as _config.yml says for MXNet
+    source = notebooks.setup_source(framework)
+    assert run_setup(source, monkeypatch, on_colab=False) == []
+    with pytest.raises(RuntimeError, match=r"cannot install MXNet 1\.0.*Binder"):
+        run_setup(source, monkeypatch, on_colab=True)
+    chapter = read_chapter(Path("chapters/part/section.md"), settings, text=CHAPTER)
+    for lang, words in (("en", "Launch it in Binder"), ("pt", "Abra-o no Binder")):
+        note, setup = notebooks.make_notebook(chapter, lang, framework, settings).cells[:2]
+        binder = settings.repository.binder_url(f"notebooks/{lang}/mxnet/{chapter.name}.ipynb")
+        assert note.cell_type == "markdown" and f"[{words}]({binder})" in note.source
+        assert setup.source == source  # the same code in every language: one execution serves both
+    pytorch = notebooks.make_notebook(chapter, "en", settings.framework("pytorch"), settings)
+    assert pytorch.cells[0].cell_type == "code"  # Colab can run it: no note

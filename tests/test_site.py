@@ -106,10 +106,11 @@ def test_a_missing_notebook_stops_the_site_with_the_command_to_run(book):
 
 
 def test_each_edition_config_derives_from_the_book_config(settings):
-    pt = site.edition_config(settings, "pt")
+    chapters = read_book(settings)
+    pt = site.edition_config(settings, "pt", chapters)
     assert pt["title"] == "Deep Learning na Prática" and "bookbuild" not in pt
     assert pt["sphinx"]["config"]["language"] == "pt_BR"
     assert pt["sphinx"]["config"]["bookbuild_solution_title"] == "Solução"
     assert pt["sphinx"]["config"]["bookbuild_frameworks"][1] == ["pytorch", "PyTorch"]
-    en = site.edition_config(settings, "en")
+    en = site.edition_config(settings, "en", chapters)
     assert en["sphinx"]["config"]["language"] == "en" and en["execute"] == pt["execute"]

@@ -10,7 +10,7 @@ from pathlib import Path
 from . import envs
 from .build import build_notebooks, convert_file, orphan_notebooks, read_book, stale_notebooks
 from .model import BookError
-from .settings import load_settings
+from .settings import ConfigError, load_settings
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -145,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         print(f"{len(error.diagnostics)} errors", file=sys.stderr)
         return 1
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,14 +1,17 @@
 """Write the notebooks readers run: one per section, language and framework.
 
 A notebook holds its language's prose, its framework's code cells and, first, a setup cell that
-seeds the random generators. Everything in it is a function of the chapter, so that a rebuild is
-byte-identical and git shows no churn: ids come from content, no timestamps, fixed metadata.
+prepares Colab when it runs there and seeds the random generators. Everything in it is a function of
+the chapter, so that a rebuild is byte-identical and git shows no churn: ids come from content, no
+timestamps, fixed metadata.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from nbformat import NotebookNode
 
 from .model import Chapter, Code, Prose
 from .settings import Framework, Settings
+from .texts import text
 
 # language_info without the Python patch version, which differs from machine to machine.
 LANGUAGE_INFO = {
@@ -41,6 +45,60 @@ def kernel_display_name(framework: Framework, device: str = "cpu") -> str:
 def notebook_path(out: Path, lang: str, framework: str, chapter: Chapter) -> Path:
     """``out/{lang}/{framework}/<chapter>/<section>.ipynb``, mirroring chapters/."""
     return out / lang / framework / f"{chapter.name}.ipynb"
+
+
+def requirement_pins(framework: Framework) -> list[str]:
+    """The framework's requirements file as pip arguments, in file order, without comments."""
+    lines = (line.split("#", 1)[0].strip() for line in framework.requirements.read_text().splitlines())
+    return [line for line in lines if line]
+
+
+def pinned_release(framework: Framework) -> str:
+    """ "MXNet 1.9.1": the display name and the version its requirements pin, for readers' notes."""
+    for pin in requirement_pins(framework):
+        name, _, version = pin.partition("==")
+        if name.strip().lower() == framework.name and version:
+            return f"{framework.display_name} {version.strip()}"
+    return framework.display_name
+
+
+def colab_packages(framework: Framework) -> list[str]:
+    """What the setup cell installs on Colab: the kernel environment's pins, less the kernel itself
+    (Colab runs its own) and with CPU-only builds named as the full package Colab already ships
+    (``tensorflow-cpu==X`` becomes ``tensorflow==X``: the two would overwrite each other's files)."""
+    packages = []
+    for pin in requirement_pins(framework):
+        name = re.split(r"[\s=<>!~\[;]", pin, maxsplit=1)[0]
+        if name.lower() == "ipykernel":
+            continue
+        if name.lower().endswith("-cpu"):
+            pin = name[: -len("-cpu")] + pin[len(name):]
+        packages.append(pin)
+    return packages
+
+
+def setup_source(framework: Framework) -> str:
+    """The first code cell: on Colab (detected when it runs), install the framework or say why it
+    cannot be; elsewhere do nothing and print nothing; then seed the random generators."""
+    if framework.colab:
+        arguments = ", ".join(json.dumps(p) for p in colab_packages(framework))
+        colab = ('if "google.colab" in sys.modules:  # on Colab: install the versions the book was run with\n'
+                 "    import subprocess\n"
+                 '    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",\n'
+                 f"                    {arguments}], check=True)")
+    else:
+        release = pinned_release(framework)
+        colab = ('if "google.colab" in sys.modules:\n'
+                 f'    raise RuntimeError("Colab\'s current image (Python 3.13, numpy 2) cannot install {release}: "\n'
+                 '                       "launch this notebook in Binder instead (link at the top)")')
+    return f"import sys\n{colab}\n\n{framework.setup}"
+
+
+def colab_note(chapter: Chapter, lang: str, framework: Framework, settings: Settings) -> str:
+    """The markdown above the setup cell of a framework Colab cannot run: where to run it instead."""
+    path = notebook_path(Path("notebooks"), lang, framework.name, chapter).as_posix()
+    return text(lang, "colab_unavailable_notebook", framework=framework.display_name,
+                release=pinned_release(framework), binder=settings.repository.binder_url(path))
 
 
 def cell_tags(cell: Code) -> list[str]:
@@ -76,7 +134,9 @@ def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: S
 
     code = chapter.code_cells(framework.name)
     if code:
-        cells.append(code_cell(framework.setup, ["setup"]))
+        if not framework.colab:
+            cells.append(nbformat.v4.new_markdown_cell(colab_note(chapter, lang, framework, settings)))
+        cells.append(code_cell(setup_source(framework), ["setup"]))
     for block in chapter.blocks:
         if isinstance(block, Prose):
             if block.shown_to(lang, framework.name):

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import yaml
+
+
+class ConfigError(Exception):
+    """_config.yml says something the toolchain cannot use; the message says what and where."""
 
 
 @dataclass(frozen=True)
@@ -15,6 +21,7 @@ class Framework:
     requirements: Path  # the CPU kernel environment's pinned requirements
     gpu_requirements: Path  # the GPU kernel environment's (built only on request: several GB)
     setup: str  # first cell of every notebook: seeds the random generators
+    colab: bool = True  # False where Colab's image cannot install the framework: readers get Binder
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,35 @@ class Language:
     title: str
     subtitle: str = ""
 
+    @property
+    def tag(self) -> str:
+        """The BCP 47 tag of HTML's lang and hreflang attributes, e.g. "pt-BR"."""
+        return self.sphinx_language.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class Repository:
+    """The book's public home on GitHub, from which Colab and Binder open the committed notebooks."""
+
+    owner: str
+    name: str
+    branch: str
+
+    @property
+    def url(self) -> str:
+        return f"https://github.com/{self.owner}/{self.name}"
+
+    def file_url(self, path: str) -> str:
+        return f"{self.url}/blob/{self.branch}/{path}"
+
+    def colab_url(self, path: str) -> str:
+        return f"https://colab.research.google.com/github/{self.owner}/{self.name}/blob/{self.branch}/{path}"
+
+    def binder_url(self, path: str) -> str:
+        """Binder builds the repository at the branch (binder/) and opens the notebook in JupyterLab."""
+        ref = quote(self.branch, safe="")
+        return f"https://mybinder.org/v2/gh/{self.owner}/{self.name}/{ref}?labpath={quote(path, safe='/')}"
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -31,6 +67,8 @@ class Settings:
     frameworks: tuple[Framework, ...]
     languages: tuple[Language, ...]
     config: dict  # the whole _config.yml, from which each edition's config is derived
+    repository: Repository
+    default_tab: str  # the framework a reader sees first, until they pick another
 
     @property
     def framework_names(self) -> tuple[str, ...]:
@@ -64,6 +102,22 @@ class Settings:
         return self.root / "_build"
 
 
+GITHUB = re.compile(r"https://github\.com/(?P<owner>[\w.-]+)/(?P<name>[\w.-]+?)(?:\.git)?/?")
+
+
+def load_repository(config: dict) -> Repository:
+    """``repository.url`` and ``repository.branch``: every Colab, Binder and source link derives from them."""
+    spec = config.get("repository") or {}
+    url, branch = str(spec.get("url", "")), str(spec.get("branch", "") or "")
+    found = GITHUB.fullmatch(url)
+    if not found:
+        raise ConfigError(f"_config.yml: repository.url must be a GitHub repository such as "
+                          f"https://github.com/owner/book (Colab and Binder open notebooks from it), got {url!r}")
+    if not branch:
+        raise ConfigError("_config.yml: repository.branch is missing (the branch whose notebooks readers open)")
+    return Repository(owner=found["owner"], name=found["name"], branch=branch)
+
+
 def load_settings(root: Path | str = ".") -> Settings:
     root = Path(root).resolve()
     config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
@@ -75,6 +129,7 @@ def load_settings(root: Path | str = ".") -> Settings:
             requirements=root / spec["requirements"],
             gpu_requirements=root / spec["gpu_requirements"],
             setup=spec["setup"].rstrip("\n"),
+            colab=bool(spec.get("colab", True)),
         )
         for name, spec in ours["frameworks"].items()
     )
@@ -87,4 +142,10 @@ def load_settings(root: Path | str = ".") -> Settings:
         )
         for code, spec in ours["languages"].items()
     )
-    return Settings(root=root, frameworks=frameworks, languages=languages, config=config)
+    names = [f.name for f in frameworks]
+    default_tab = ours.get("default_tab", names[0])
+    if default_tab not in names:
+        raise ConfigError(f"_config.yml: bookbuild.default_tab is {default_tab!r}, "
+                          f"not one of the frameworks ({', '.join(names)})")
+    return Settings(root=root, frameworks=frameworks, languages=languages, config=config,
+                    repository=load_repository(config), default_tab=default_tab)

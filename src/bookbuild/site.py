@@ -3,16 +3,23 @@
 For each language, one "site notebook" per section merges the prose with every framework's code
 cells and their stored outputs; `sphinx_tabs` turns the tagged cells into synchronised tab sets.
 Each edition's Jupyter Book config is derived from the top-level _config.yml and _toc.yml, so that
-there is one source for both. Nothing is executed here.
+there is one source for both; it also carries what `sphinx_reader` shows around each page (the
+language switch, the "Run this page" links) and the committed notebooks readers download. Nothing
+is executed here.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import html
+import json
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import nbformat
@@ -22,8 +29,12 @@ from nbformat import NotebookNode
 from . import notebooks
 from .model import Chapter, Code, Prose
 from .settings import Settings
+from .texts import text
 
-SOLUTION_TITLE = {"en": "Solution", "pt": "Solução"}
+# Where each edition serves the committed notebooks of its language, for "Download notebook".
+DOWNLOADS = "notebooks"
+# Strings `sphinx_reader` puts on the pages, in the edition's language.
+PAGE_TEXTS = ("language_switch", "run_title", "open_colab", "launch_binder", "download_notebook", "search")
 
 
 class StaleNotebook(Exception):
@@ -114,25 +125,76 @@ def site_notebook(chapter: Chapter, lang: str, settings: Settings) -> NotebookNo
     return notebook
 
 
-def edition_config(settings: Settings, lang: str) -> dict:
-    """The edition's Jupyter Book config: the book's, in the edition's language."""
+def toolchain_fingerprint() -> str:
+    """A hash of the Sphinx extensions, templates and static files of this package. It goes into
+    each edition's config, so that changing them rebuilds every page: Sphinx alone would only
+    rebuild pages whose source changed, and copy no static file when none did."""
+    package = Path(__file__).parent
+    files = sorted([*package.glob("sphinx_*.py"), *package.glob("static/*"), *package.glob("templates/*")])
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def run_links(chapter: Chapter, lang: str, settings: Settings) -> list[dict[str, str]]:
+    """Per framework with code on the page: where its committed notebook opens (Colab, Binder) and
+    where the edition serves it for download; a note instead of Colab where Colab cannot run it."""
+    rows = []
+    for framework in settings.frameworks:
+        if not chapter.code_cells(framework.name):
+            continue
+        path = notebooks.notebook_path(Path("notebooks"), lang, framework.name, chapter).as_posix()
+        rows.append({
+            "framework": framework.name,
+            "label": framework.display_name,
+            "colab": settings.repository.colab_url(path) if framework.colab else "",
+            "note": "" if framework.colab else text(lang, "colab_unavailable",
+                                                    release=notebooks.pinned_release(framework)),
+            "binder": settings.repository.binder_url(path),
+            "download": f"{DOWNLOADS}/{framework.name}/{chapter.name}.ipynb",
+        })
+    return rows
+
+
+def edition_config(settings: Settings, lang: str, chapters: Sequence[Chapter] = ()) -> dict:
+    """The edition's Jupyter Book config: the book's, in the edition's language, plus what the
+    reader extension needs to draw each page's controls."""
     config = copy.deepcopy(settings.config)
     config.pop("bookbuild", None)
     language = settings.language(lang)
     config["title"] = language.title
+    config.setdefault("html", {})["extra_footer"] = text(
+        lang, "footer", license=settings.repository.file_url("LICENSE"))
     sphinx = config.setdefault("sphinx", {}).setdefault("config", {})
     sphinx["language"] = language.sphinx_language
     sphinx["bookbuild_frameworks"] = [[f.name, f.display_name] for f in settings.frameworks]
-    sphinx["bookbuild_solution_title"] = SOLUTION_TITLE.get(lang, SOLUTION_TITLE["en"])
+    sphinx["bookbuild_solution_title"] = text(lang, "solution")
+    sphinx["bookbuild_language"] = lang
+    sphinx["bookbuild_languages"] = [
+        [other.code, other.tag, text(other.code, "language_name")]
+        for other in settings.languages]
+    sphinx["bookbuild_subtitle"] = language.subtitle
+    sphinx["bookbuild_default_tab"] = settings.default_tab
+    sphinx["bookbuild_texts"] = {key: text(lang, key) for key in PAGE_TEXTS}
+    sphinx["bookbuild_run"] = {f"chapters/{chapter.name}": rows for chapter in chapters
+                               if (rows := run_links(chapter, lang, settings))}
+    sphinx["bookbuild_toolchain"] = toolchain_fingerprint()
+    sphinx["html_extra_path"] = ["_extra"]  # the notebooks readers download, copied as they are
     return config
 
 
 def write_edition(chapters: list[Chapter], settings: Settings, lang: str, source: Path) -> None:
     """The edition's Jupyter Book source folder. Unchanged files keep their timestamps, so that
     Sphinx rebuilds only the pages whose content changed."""
-    files = {source / "_config.yml": yaml.safe_dump(edition_config(settings, lang), allow_unicode=True,
+    files = {source / "_config.yml": yaml.safe_dump(edition_config(settings, lang, chapters), allow_unicode=True,
                                                     sort_keys=False).encode(),
              source / "_toc.yml": (settings.root / "_toc.yml").read_bytes()}
+    for framework in settings.framework_names:
+        for chapter in chapters:
+            committed = notebooks.notebook_path(settings.notebooks_dir, lang, framework, chapter)
+            if committed.exists():
+                files[source / "_extra" / DOWNLOADS / framework / f"{chapter.name}.ipynb"] = committed.read_bytes()
     for asset in settings.chapters_dir.rglob("*"):
         if asset.is_file() and asset.suffix != ".md":
             files[source / "chapters" / asset.relative_to(settings.chapters_dir)] = asset.read_bytes()
@@ -148,26 +210,81 @@ def write_edition(chapters: list[Chapter], settings: Settings, lang: str, source
             path.unlink()
 
 
+# The edition a reader last opened (set by static/bookbuild.js), so the front door remembers it.
+LANGUAGE_KEY = "dlbook-language"
+LOGO = Path(__file__).parent / "static" / "bookbuild-logo.svg"
+
+
 def root_index(settings: Settings) -> str:
-    links = "\n".join(
-        f'    <li><a href="{lang.code}/index.html" hreflang="{lang.code}">{html.escape(lang.title)}</a></li>'
-        for lang in settings.languages
-    )
+    """The front door of the site: it sends a reader to the edition they read last or, the first
+    time, to the first edition their browser's languages ask for; without JavaScript it offers both."""
+    codes = [lang.code for lang in settings.languages]
+    cards = "\n".join(
+        f'''    <li><a href="{lang.code}/index.html" hreflang="{lang.tag}" lang="{lang.tag}">
+      <strong>{html.escape(lang.title)}</strong>
+      <span>{html.escape(lang.subtitle)}</span>
+      <em>{html.escape(text(lang.code, "read_edition"))} →</em></a></li>'''
+        for lang in settings.languages)
+    logo = LOGO.read_text(encoding="utf-8").strip()
     return f"""<!DOCTYPE html>
-<html lang="{settings.languages[0].code}">
+<html lang="{settings.languages[0].tag}">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>{html.escape(settings.languages[0].title)}</title>
+  <title>{html.escape(" · ".join(lang.title for lang in settings.languages))}</title>
+  <link rel="icon" href="{codes[0]}/_static/bookbuild-logo.svg" type="image/svg+xml">
+  <script>
+    (function () {{
+      var editions = {json.dumps(codes)};
+      var chosen = null;
+      try {{ chosen = window.localStorage.getItem("{LANGUAGE_KEY}"); }} catch (error) {{}}
+      if (editions.indexOf(chosen) < 0) {{
+        chosen = editions[0];
+        var wanted = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language];
+        for (var i = 0; i < wanted.length; i++) {{
+          var code = String(wanted[i] || "").toLowerCase().split("-")[0];
+          if (editions.indexOf(code) >= 0) {{ chosen = code; break; }}
+        }}
+      }}
+      window.location.replace(chosen + "/index.html");
+    }})();
+  </script>
+  <style>
+    body {{ margin: 0; font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
+           color: #1f2933; background: #f7f9fb; }}
+    main {{ max-width: 40rem; margin: 0 auto; padding: 3rem 1.25rem; text-align: center; }}
+    main > svg {{ width: 4rem; height: 4rem; }}
+    ul {{ list-style: none; padding: 0; margin: 2rem 0 0; display: grid; gap: 1rem; }}
+    a {{ display: block; padding: 1.25rem 1.5rem; border: 1px solid #d5dde5; border-radius: .75rem;
+        background: #fff; color: inherit; text-decoration: none; }}
+    a:hover, a:focus {{ border-color: #1a6f8f; box-shadow: 0 2px 10px rgba(26, 111, 143, .15); }}
+    strong {{ display: block; font-size: 1.4rem; }}
+    span {{ display: block; margin: .35rem 0 .75rem; color: #52606d; }}
+    em {{ font-style: normal; color: #1a6f8f; font-weight: 600; }}
+  </style>
 </head>
 <body>
-  <h1>{html.escape(" / ".join(lang.title for lang in settings.languages))}</h1>
-  <ul>
-{links}
-  </ul>
+  <main>
+    {logo}
+    <ul>
+{cards}
+    </ul>
+  </main>
 </body>
 </html>
 """
+
+
+def write_atomic(path: Path, content: str) -> None:
+    """A reader (or a server) never sees a half-written front page."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(content)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def build_site(chapters: list[Chapter], settings: Settings) -> int:
@@ -201,7 +318,7 @@ def build_site(chapters: list[Chapter], settings: Settings) -> int:
             (html_dir / lang).rename(previous)
         staged.rename(html_dir / lang)
         shutil.rmtree(previous, ignore_errors=True)
-    (html_dir / "index.html").write_text(root_index(settings), encoding="utf-8")
+    write_atomic(html_dir / "index.html", root_index(settings))
     print(f"HTML editions in {html_dir.relative_to(settings.root)}/: "
           + ", ".join(f"{lang}/index.html" for lang in settings.language_codes))
     return 0

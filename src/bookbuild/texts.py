@@ -1,0 +1,58 @@
+"""Every word the toolchain itself shows readers, in each language of the book.
+
+The chapters carry their own prose; these are the few strings the build adds around it (notebook
+notes, the HTML editions' controls, the front page). Keeping them in one table makes a missing
+translation a failing test rather than an English string in the Portuguese edition.
+"""
+
+from __future__ import annotations
+
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "language_name": "English",
+        "read_edition": "Read in English",
+        "language_switch": "Language",
+        "solution": "Solution",
+        "run_title": "Run this page",
+        "open_colab": "Open in Colab",
+        "launch_binder": "Launch Binder",
+        "download_notebook": "Download notebook",
+        "colab_unavailable": "Colab cannot install {release} (its image has Python 3.13 and numpy 2): use Binder.",
+        "colab_unavailable_notebook": (
+            "**{framework} on Colab.** Colab's current image (Python 3.13, numpy 2) cannot install "
+            "{release}, so this notebook does not run there. [Launch it in Binder]({binder}) "
+            "instead, where {framework} has an environment of its own."),
+        "footer": ('Text under <a href="https://creativecommons.org/licenses/by-sa/4.0/">CC BY-SA 4.0</a>, '
+                   'code under the <a href="{license}">MIT license</a>.'),
+        "search": "Search this book…",
+    },
+    "pt": {
+        "language_name": "Português (Brasil)",
+        "read_edition": "Ler em português",
+        "language_switch": "Idioma",
+        "solution": "Solução",
+        "run_title": "Execute esta página",
+        "open_colab": "Abrir no Colab",
+        "launch_binder": "Abrir no Binder",
+        "download_notebook": "Baixar o notebook",
+        "colab_unavailable": ("O Colab não consegue instalar o {release} (a imagem dele tem Python 3.13 e "
+                              "numpy 2): use o Binder."),
+        "colab_unavailable_notebook": (
+            "**{framework} no Colab.** A imagem atual do Colab (Python 3.13, numpy 2) não consegue "
+            "instalar o {release}, por isso este notebook não funciona lá. [Abra-o no Binder]({binder}), "
+            "onde o {framework} tem um ambiente só dele."),
+        "footer": ('Texto sob a licença <a href="https://creativecommons.org/licenses/by-sa/4.0/deed.pt-br">'
+                   'CC BY-SA 4.0</a>, código sob a <a href="{license}">licença MIT</a>.'),
+        "search": "Pesquisar neste livro…",
+    },
+}
+
+
+def text(lang: str, key: str, **values: str) -> str:
+    """The string ``key`` in language ``lang``, with ``{name}`` fields filled in."""
+    try:
+        template = TEXTS[lang][key]
+    except KeyError:
+        known = ", ".join(sorted(TEXTS))
+        raise KeyError(f"no text {key!r} for language {lang!r} in bookbuild/texts.py (languages: {known})") from None
+    return template.format(**values) if values else template
