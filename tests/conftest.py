@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bookbuild import envs
 from bookbuild.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,3 +35,13 @@ def tiny_book(tmp_path: Path) -> Path:
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: chapters/part/section\n")
     (tmp_path / "chapters").mkdir()
     return tmp_path
+
+
+@pytest.fixture
+def book(tiny_book: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Path:
+    """The tiny book with one chapter, chapters/part/section.md: the test module's ``SECTION``."""
+    monkeypatch.setattr(envs, "ensure_kernel", lambda framework, log=print, device="cpu": "python3")
+    section = tiny_book / "chapters" / "part" / "section.md"
+    section.parent.mkdir(parents=True)
+    section.write_text(request.module.SECTION)
+    return tiny_book

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import nbformat
-import pytest
 
-from bookbuild import envs
 from bookbuild.build import build_notebooks, read_book, stale_notebooks
 from bookbuild.settings import load_settings
 
@@ -31,14 +29,6 @@ x = 6 * 7
 x
 ```
 """
-
-
-@pytest.fixture
-def book(tiny_book, monkeypatch):
-    monkeypatch.setattr(envs, "ensure_kernel", lambda framework, log=print: "python3")
-    (tiny_book / "chapters" / "part").mkdir()
-    (tiny_book / "chapters" / "part" / "section.md").write_text(SECTION)
-    return tiny_book
 
 
 def build(book):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bookbuild import envs, site
+from bookbuild import site
 from bookbuild.build import build_notebooks, read_book
 from bookbuild.model import Code
 from bookbuild.settings import load_settings
@@ -70,14 +70,6 @@ def test_consecutive_cells_form_a_tab_set_until_a_framework_repeats():
     groups = site.code_groups(cells, ["mxnet", "pytorch", "tensorflow"])
     assert [[(f, c.line) for f, c in group] for group in groups] == [
         [("mxnet", 1), ("pytorch", 2), ("tensorflow", 2)], [("pytorch", 3), ("mxnet", 4)]]
-
-
-@pytest.fixture
-def book(tiny_book, monkeypatch):
-    monkeypatch.setattr(envs, "ensure_kernel", lambda framework, log=print: "python3")
-    (tiny_book / "chapters" / "part").mkdir()
-    (tiny_book / "chapters" / "part" / "section.md").write_text(SECTION)
-    return tiny_book
 
 
 def test_a_page_holds_every_framework_with_its_outputs_and_tags(book):

@@ -187,15 +187,21 @@ def save(notebook: NotebookNode, path: Path) -> bool:
     if path.exists() and path.read_text(encoding="utf-8") == text:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, text)
+    return True
+
+
+def write_atomic(path: Path, content: str) -> None:
+    """Write to a temporary file beside ``path``, then rename: the old file stays until the new
+    one is complete."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
+            file.write(content)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return True
 
 
 def load(path: Path) -> NotebookNode | None:

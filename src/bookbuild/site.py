@@ -14,11 +14,9 @@ import copy
 import hashlib
 import html
 import json
-import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -275,18 +273,6 @@ def root_index(settings: Settings) -> str:
 """
 
 
-def write_atomic(path: Path, content: str) -> None:
-    """A reader (or a server) never sees a half-written front page."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(content)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def build_site(chapters: list[Chapter], settings: Settings) -> int:
     """Build every edition with warnings as errors; publish each only if its build succeeded."""
     html_dir = settings.build_dir / "html"
@@ -318,7 +304,7 @@ def build_site(chapters: list[Chapter], settings: Settings) -> int:
             (html_dir / lang).rename(previous)
         staged.rename(html_dir / lang)
         shutil.rmtree(previous, ignore_errors=True)
-    write_atomic(html_dir / "index.html", root_index(settings))
+    notebooks.write_atomic(html_dir / "index.html", root_index(settings))
     print(f"HTML editions in {html_dir.relative_to(settings.root)}/: "
           + ", ".join(f"{lang}/index.html" for lang in settings.language_codes))
     return 0
