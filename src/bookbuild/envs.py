@@ -24,7 +24,7 @@ from pathlib import Path
 from jupyter_core.paths import jupyter_data_dir
 
 from .notebooks import kernel_display_name, kernel_name
-from .settings import Framework
+from .settings import Framework, requirement_pins
 
 # Same numbers on every CPU and every run: one thread (reductions in a fixed order), fixed hashing,
 # TensorFlow without oneDNN's CPU-specific kernels and without its start-up chatter on stderr.
@@ -59,8 +59,7 @@ def envs_root() -> Path:
 
 def requirements_text(requirements: Path) -> str:
     """The pins that matter, without comments and blank lines, in a stable order."""
-    lines = (line.split("#", 1)[0].strip() for line in requirements.read_text().splitlines())
-    return "\n".join(sorted(line for line in lines if line))
+    return "\n".join(sorted(requirement_pins(requirements)))
 
 
 def fingerprint(requirements: Path) -> str:

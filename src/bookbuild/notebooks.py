@@ -19,7 +19,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from .model import Chapter, Code, Prose
-from .settings import Framework, Settings
+from .settings import Framework, Settings, requirement_pins
 from .texts import text
 
 # language_info without the Python patch version, which differs from machine to machine.
@@ -47,15 +47,9 @@ def notebook_path(out: Path, lang: str, framework: str, chapter: Chapter) -> Pat
     return out / lang / framework / f"{chapter.name}.ipynb"
 
 
-def requirement_pins(framework: Framework) -> list[str]:
-    """The framework's requirements file as pip arguments, in file order, without comments."""
-    lines = (line.split("#", 1)[0].strip() for line in framework.requirements.read_text().splitlines())
-    return [line for line in lines if line]
-
-
 def pinned_release(framework: Framework) -> str:
     """ "MXNet 1.9.1": the display name and the version its requirements pin, for readers' notes."""
-    for pin in requirement_pins(framework):
+    for pin in requirement_pins(framework.requirements):
         name, _, version = pin.partition("==")
         if name.strip().lower() == framework.name and version:
             return f"{framework.display_name} {version.strip()}"
@@ -67,7 +61,7 @@ def colab_packages(framework: Framework) -> list[str]:
     (Colab runs its own) and with CPU-only builds named as the full package Colab already ships
     (``tensorflow-cpu==X`` becomes ``tensorflow==X``: the two would overwrite each other's files)."""
     packages = []
-    for pin in requirement_pins(framework):
+    for pin in requirement_pins(framework.requirements):
         name = re.split(r"[\s=<>!~\[;]", pin, maxsplit=1)[0]
         if name.lower() == "ipykernel":
             continue

@@ -102,6 +102,12 @@ class Settings:
         return self.root / "_build"
 
 
+def requirement_pins(requirements: Path) -> list[str]:
+    """A requirements file's lines as pip reads them, in file order, without comments and blanks."""
+    lines = (line.split("#", 1)[0].strip() for line in requirements.read_text().splitlines())
+    return [line for line in lines if line]
+
+
 GITHUB = re.compile(r"https://github\.com/(?P<owner>[\w.-]+)/(?P<name>[\w.-]+?)(?:\.git)?/?")
 
 

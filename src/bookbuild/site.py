@@ -155,7 +155,7 @@ def run_links(chapter: Chapter, lang: str, settings: Settings) -> list[dict[str,
     return rows
 
 
-def edition_config(settings: Settings, lang: str, chapters: Sequence[Chapter] = ()) -> dict:
+def edition_config(settings: Settings, lang: str, chapters: Sequence[Chapter]) -> dict:
     """The edition's Jupyter Book config: the book's, in the edition's language, plus what the
     reader extension needs to draw each page's controls."""
     config = copy.deepcopy(settings.config)
