@@ -122,6 +122,6 @@ def test_every_chapter_is_in_the_table_of_contents_and_back(tmp_path, settings):
     with pytest.raises(BookError) as error:
         read_book(load_settings(book))
     assert [str(d) for d in error.value.diagnostics] == [
-        "_toc.yml:1: 'chapters/gone' names no chapter file",
+        "_toc.yml:4: 'chapters/gone' names no chapter file",
         "chapters/forgotten.md:1: chapter is not listed in _toc.yml",
     ]

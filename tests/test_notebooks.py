@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild import notebooks
+from bookbuild import files, notebooks
 from bookbuild.read import read_chapter
 from bookbuild.settings import load_settings
 
@@ -98,7 +98,7 @@ def test_save_is_atomic_and_skips_unchanged_files(chapter, settings, tmp_path, m
     def crash(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(notebooks.os, "replace", crash)
+    monkeypatch.setattr(files.os, "replace", crash)
     with pytest.raises(OSError):
         notebooks.save(nb, path)
     assert path.read_text() == before
@@ -121,7 +121,7 @@ def run_setup(source: str, monkeypatch, on_colab: bool) -> list[list[str]]:
 def test_setup_cell_installs_the_pinned_framework_on_colab_only(tiny_book, monkeypatch, capsys):
     settings = load_settings(tiny_book)
     (tiny_book / "envs" / "tensorflow.txt").write_text(
-        "# TensorFlow kernel\ntensorflow-cpu==2.21.0\nkeras==3.15.1  # Keras 3\nnumpy==2.4.6\nipykernel==6.31.0\n")
+        "# TensorFlow kernel\n# python: 3.11\ntensorflow-cpu==2.21.0\nkeras==3.15.1  # Keras 3\nnumpy==2.4.6\nipykernel==6.31.0\n")
     framework = settings.framework("tensorflow")
     source = notebooks.setup_source(framework)
     assert run_setup(source, monkeypatch, on_colab=False) == []

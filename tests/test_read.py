@@ -124,7 +124,7 @@ def test_figure_label_becomes_a_named_figure(settings):
 def test_a_label_after_nothing_is_an_error(settings):
     chapter = read("Some text.\n\n:label:`sec_nothing`\n", settings)
     assert [(d.line, d.message) for d in chapter.diagnostics] == [
-        (3, "label 'sec_nothing' names nothing: put it right after a heading or a figure")]
+        (3, "label 'sec_nothing' names nothing: put it right after a heading, a figure or a table")]
 
 
 def test_a_framework_needs_a_cell_of_its_own_as_in_d2lbook(settings):

@@ -7,17 +7,44 @@ and every reference has a target.
 
 from __future__ import annotations
 
-from collections import Counter
+from pathlib import Path
 
-import yaml
-
-from .model import Chapter, Diagnostic
+from .model import BookError, Chapter, Diagnostic
+from .read import read_chapter
 from .settings import Settings
+from .toc import read_toc
+
+
+def chapter_files(settings: Settings) -> tuple[list[Path], list[Diagnostic]]:
+    """The chapter files below chapters/, and what is there but cannot be one: a folder whose name
+    ends in .md, a link to nothing."""
+    files, problems = [], []
+    for path in sorted(settings.chapters_dir.rglob("*.md")):
+        shown = path.relative_to(settings.root)
+        if path.is_file():
+            files.append(path)
+        elif path.is_dir():
+            problems.append(Diagnostic(shown, None, "a folder named like a chapter file: rename it"))
+        elif path.is_symlink():
+            problems.append(Diagnostic(shown, None, "broken link: it points to a file that does not exist"))
+    return files, problems
+
+
+def read_book(settings: Settings) -> list[Chapter]:
+    """Read and check every chapter; raise every problem of every file at once."""
+    files, problems = chapter_files(settings)
+    chapters = [read_chapter(path, settings) for path in files]
+    problems += check_book(chapters, settings) + check_toc(chapters, settings)
+    if problems:
+        raise BookError(problems)
+    return chapters
 
 
 def check_chapter(chapter: Chapter, settings: Settings) -> list[Diagnostic]:
     """The rules for one bilingual chapter, after the reader's own diagnostics."""
     found = list(chapter.diagnostics)
+    if found and not chapter.blocks:
+        return found  # the file could not be read as text: nothing more to say
 
     def error(line: int, message: str) -> None:
         found.append(Diagnostic(chapter.path, line, message))
@@ -25,47 +52,59 @@ def check_chapter(chapter: Chapter, settings: Settings) -> list[Diagnostic]:
     if not chapter.bilingual:
         error(1, "chapter has no language blocks: write its prose in :begin_lang:`…` blocks "
               f"for {', '.join(settings.language_codes)}")
-    for line, lang in chapter.headings:
-        if lang is None:
-            error(line, "heading outside any language block: every language needs its own")
+    for heading in chapter.headings:
+        if heading.lang is None:
+            error(heading.line, "heading outside any language block: every language needs its own")
     has_code = any(chapter.code_cells(f) for f in settings.framework_names)
     for framework in settings.framework_names:
         if has_code and not chapter.code_cells(framework):
             error(1, f"chapter has no code cell of its own for {framework!r}: show every idea in every "
                   "framework (#@tab all alone does not count, as in d2lbook)")
     for run in chapter.language_runs:
-        counts = Counter(lang for lang, _ in run)
-        for code in settings.language_codes:
-            # Pair the blocks of each language in order; those left without a partner are reported.
-            seen: Counter[str] = Counter()
-            for lang, line in run:
-                seen[lang] += 1
-                if lang != code and lang in settings.language_codes and seen[lang] > counts[code]:
-                    error(line, f"prose block in {lang!r} has no {code!r} counterpart "
-                          "(each language block needs a partner in every language, next to it)")
+        for lang, line, missing in unpaired(run, settings.language_codes):
+            error(line, f"prose block in {lang!r} has no {missing!r} counterpart "
+                  "(each language block needs a partner in every language, next to it)")
     return found
 
 
-def toc_entries(toc: dict) -> list[str]:
-    """Every file a Jupyter Book table of contents names, in reading order."""
-    found = [toc["root"]] if "root" in toc else []
-    for key in ("parts", "chapters", "sections"):
-        for entry in toc.get(key, []):
-            if "file" in entry:
-                found.append(entry["file"])
-            found.extend(toc_entries(entry))
+def unpaired(run: list[tuple[str, int]], languages: tuple[str, ...]) -> list[tuple[str, int, str]]:
+    """The blocks of a run of language blocks that have no partner: (language, line, the missing
+    language). A run is a sequence of groups, one block per language each (en, pt, en, pt); a
+    language that comes again before its group is complete starts the next group, so an extra
+    block is blamed where it stands, not on the block after it."""
+    found: list[tuple[str, int, str]] = []
+    group: dict[str, int] = {}
+
+    def close() -> None:
+        for missing in (code for code in languages if code not in group):
+            found.extend((lang, line, missing) for lang, line in group.items())
+        group.clear()
+
+    for lang, line in run:
+        if lang in group:
+            close()
+        if lang in languages:
+            group[lang] = line
+    close()
     return found
 
 
 def check_toc(chapters: list[Chapter], settings: Settings) -> list[Diagnostic]:
-    """A chapter missing from _toc.yml would silently vanish from both editions."""
-    toc_path = settings.root / "_toc.yml"
-    listed = toc_entries(yaml.safe_load(toc_path.read_text(encoding="utf-8")))
-    names = {f"chapters/{chapter.name}" for chapter in chapters}
+    """A chapter missing from _toc.yml would silently vanish from both editions; an entry that
+    names no chapter would fail the HTML build."""
+    shown = Path("_toc.yml")
+    try:
+        entries = read_toc(settings.root / shown, shown)
+    except BookError as error:
+        return error.diagnostics
+    names = [f"chapters/{chapter.name}" for chapter in chapters]
     found = [Diagnostic(chapter.path, 1, "chapter is not listed in _toc.yml")
-             for chapter in chapters if f"chapters/{chapter.name}" not in listed]
-    found += [Diagnostic(toc_path.relative_to(settings.root), 1, f"{entry!r} names no chapter file")
-              for entry in listed if entry not in names]
+             for chapter, name in zip(chapters, names, strict=True) if not any(e.names(name) for e in entries)]
+    for entry in entries:
+        if not any(entry.names(name) for name in names):
+            hint = " (write it without .md)" if entry.name.endswith(".md") else ""
+            what = "pattern matches" if entry.glob else "names"
+            found.append(Diagnostic(shown, entry.line, f"{entry.name!r} {what} no chapter file{hint}"))
     return found
 
 
