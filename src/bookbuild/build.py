@@ -17,6 +17,7 @@ from . import envs, execute, notebooks
 from .check import chapter_files, check_chapter, read_book
 from .model import BookError, Chapter, Diagnostic
 from .read import read_chapter
+from .requirements import read_environment
 from .settings import Settings
 
 __all__ = ["build_notebooks", "chapter_files", "convert_file", "orphan_notebooks", "read_book", "stale_notebooks"]
@@ -37,6 +38,8 @@ def book_notebooks(chapters: list[Chapter], settings: Settings, out: Path, repor
     Without ``execute_code`` no kernel starts: code whose outputs are not known yet has none.
     """
     languages = languages or settings.language_codes
+    for framework in settings.frameworks:
+        read_environment(framework.requirements)  # a broken one stops the run before anything is written
     for chapter in chapters:
         for framework in settings.frameworks:
             if not chapter.has_framework(framework.name):

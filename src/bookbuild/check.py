@@ -80,11 +80,12 @@ def unpaired(run: list[tuple[str, int]], languages: tuple[str, ...]) -> list[tup
             found.extend((lang, line, missing) for lang, line in group.items())
         group.clear()
 
+    if any(lang not in languages for lang, _ in run):
+        return []  # a block of an unknown language is reported already: the run cannot be paired
     for lang, line in run:
         if lang in group:
             close()
-        if lang in languages:
-            group[lang] = line
+        group[lang] = line
     close()
     return found
 
@@ -123,9 +124,13 @@ def check_book(chapters: list[Chapter], settings: Settings) -> list[Diagnostic]:
             else:
                 first_target[target.name] = (chapter.path, target.line)
     kinds = {t.name: t.kind for chapter in chapters for t in chapter.targets}
+    # A file that could not be read as text has labels nobody knows: references are not judged then.
+    unread = any(chapter.diagnostics and not chapter.blocks for chapter in chapters)
     for chapter in chapters:
         for ref in chapter.references:
             if ref.name not in kinds:
+                if unread:
+                    continue
                 found.append(Diagnostic(chapter.path, ref.line,
                                         f":{ref.role}: refers to {ref.name!r}, which no chapter labels"))
             elif (ref.role == "eqref") != (kinds[ref.name] == "equation"):

@@ -31,7 +31,7 @@ class Diagnostic:
         where = str(self.path)
         if self.line is not None:
             where += f":{self.line}" + (f":{self.column}" if self.column is not None else "")
-        return f"{where}: {self.message}"
+        return f"{where}: {' '.join(self.message.splitlines())}"  # one line, always
 
 
 class BookError(Exception):

@@ -94,6 +94,7 @@ class MarkerLine:
     name: str
     argument: str | None
     problem: str | None = None
+    rest: str = ""  # text after the marker, on the same line (a problem, but it is still read)
 
 
 @functools.lru_cache(maxsize=4096)  # marker lines repeat, and markdown-it asks about each line often
@@ -120,7 +121,7 @@ def parse_marker(line: str) -> MarkerLine | None:
                    f"(move {near[3]!r} to a line of its own)")
     else:
         problem = f"malformed marker {text!r}: did you mean {written}?"
-    return replace(meant, problem=problem)
+    return replace(meant, problem=problem, rest=near[3])
 
 
 def _with_argument_checked(marker: MarkerLine) -> MarkerLine:
@@ -278,7 +279,15 @@ class _Reader:
     # -- the whole file ------------------------------------------------------------------------
     def read(self, text: str) -> None:
         self.lines = text.split("\n")
-        tokens = block_tokens(text)
+        self.groups(block_tokens(text))
+        self.gap(len(self.lines), boundary=True)
+        self.close_prose()
+        if self.tab:
+            self.error(self.tab[1], "framework block is never closed (no :end_tab:)")
+        if self.lang:
+            self.error(self.lang[1], "language block is never closed (no :end_lang:)")
+
+    def groups(self, tokens: list[Token]) -> None:
         index = 0
         while index < len(tokens):
             end = index + 1
@@ -289,12 +298,6 @@ class _Reader:
                     end += 1
             self.group(tokens[index:end] if end - index > 1 else [tokens[index]])
             index = end
-        self.gap(len(self.lines), boundary=True)
-        self.close_prose()
-        if self.tab:
-            self.error(self.tab[1], "framework block is never closed (no :end_tab:)")
-        if self.lang:
-            self.error(self.lang[1], "language block is never closed (no :end_lang:)")
 
     def group(self, tokens: list[Token]) -> None:
         """One top-level block: a marker, a code cell, or prose."""
@@ -388,14 +391,26 @@ class _Reader:
         elif kind in ("code_block", "hr"):
             block.add(Markdown(("\n".join(lines),)))
         elif kind == "html_block":
-            for number, line in enumerate(lines, start=start + 1):
-                if (marker := parse_marker(line)) and not marker.problem:
-                    self.error(number, f"marker :{marker.name}: inside an HTML block, which takes every line "
-                               "up to the next blank line: leave a blank line before the marker")
-            block.add(Markdown(("\n".join(lines),)))
+            self.html(block, lines, start)
         else:  # lists and quotes
             self.container(tokens)
             block.add(Markdown(self.inline(lines, start, self.verbatim_lines(tokens))))
+
+    def html(self, block: _Block, lines: list[str], start: int) -> None:
+        """An HTML block takes every line up to the next blank one, in MyST too: a marker there
+        is an error. It is still read as a marker, so that one mistake gives one message."""
+        first = 0
+        for index, line in enumerate(lines):
+            if (marker := parse_marker(line)) and not marker.problem:
+                number = start + index + 1
+                self.error(number, f"marker :{marker.name}: inside an HTML block, which takes every line "
+                           "up to the next blank line: leave a blank line before the marker")
+                if index > first:
+                    self.current_prose(start + first + 1).add(Markdown(("\n".join(lines[first:index]),)))
+                self.marker(marker, number)
+                first = index + 1
+        if first < len(lines):
+            self.current_prose(start + first + 1).add(Markdown(("\n".join(lines[first:]),)))
 
     def paragraph(self, block: _Block, content: str, lines: list[str], start: int) -> None:
         stripped = content.strip()
@@ -502,9 +517,15 @@ class _Reader:
             self.equation = None
             self.previous_text = ""
         self.caption = None
-        getattr(self, "on_" + marker.name)(marker.argument or "", number)
+        getattr(self, "on_" + marker.name)(marker.argument, number)
+        if marker.rest:  # read what follows the marker as if it stood on the next line
+            self.lines[number - 1] = marker.rest
+            for token in (tokens := block_tokens(marker.rest)):
+                token.map = [token.map[0] + number - 1, token.map[1] + number - 1] if token.map else None
+            self.cursor = number - 1
+            self.groups(tokens)
 
-    def on_begin_lang(self, argument: str, number: int) -> None:
+    def on_begin_lang(self, argument: str | None, number: int) -> None:
         if self.lang:
             self.error(number, f"language block opened inside the one opened at line {self.lang[1]}")
             return
@@ -512,17 +533,18 @@ class _Reader:
             self.error(number, f"language block inside the framework block opened at line {self.tab[1]} "
                        "(framework blocks go inside language blocks, not around them)")
             return
-        names = [name.strip() for name in argument.split(",") if name.strip()]
-        if len(names) != 1 or names[0] not in self.settings.language_codes:
+        names = [name.strip() for name in (argument or "").split(",") if name.strip()]
+        if argument is not None and (len(names) != 1 or names[0] not in self.settings.language_codes):
             self.error(number, f"unknown language {argument!r} (expected one of "
                        f"{', '.join(self.settings.language_codes)})")
-            names = [names[0] if names else "?"]
+        if len(names) != 1 or names[0] not in self.settings.language_codes:
+            names = ["?"]  # reported: its blocks are not paired
         self.lang = (names[0], number)
         if not self.run_open:
             self.language_runs.append([])
         self.language_runs[-1].append((names[0], number))
 
-    def on_end_lang(self, argument: str, number: int) -> None:
+    def on_end_lang(self, argument: str | None, number: int) -> None:
         if self.tab and self.lang:
             self.error(self.tab[1], "framework block not closed before the end of its language block")
             self.tab = None
@@ -532,14 +554,14 @@ class _Reader:
         self.lang = None
         self.run_open = True
 
-    def on_begin_tab(self, argument: str, number: int) -> None:
+    def on_begin_tab(self, argument: str | None, number: int) -> None:
         if self.tab:
             self.error(number, f"framework block opened inside the one opened at line {self.tab[1]}")
             return
-        names = [name.strip() for name in argument.split(",") if name.strip()]
-        self.tab = (frozenset(self.frameworks(names, number)), number)
+        names = [name.strip() for name in (argument or "").split(",") if name.strip()]
+        self.tab = (frozenset(self.frameworks(names, number) if argument is not None else ()), number)
 
-    def on_end_tab(self, argument: str, number: int) -> None:
+    def on_end_tab(self, argument: str | None, number: int) -> None:
         if not self.tab:
             self.error(number, "stray :end_tab: with no open framework block")
         self.tab = None
@@ -559,7 +581,9 @@ class _Reader:
         self.named_frameworks.update(chosen)
         return chosen
 
-    def on_label(self, name: str, number: int) -> None:
+    def on_label(self, name: str | None, number: int) -> None:
+        if name is None:
+            return  # reported
         name = name.strip()
         # A label inside a language block names that language's heading; outside, it names the
         # heading of every language just before it, so that one label serves both editions.
@@ -568,7 +592,7 @@ class _Reader:
         if not slots:
             self.error(number, f"label {name!r} names nothing: put it right after a heading, a figure or a table")
             return
-        if not self.lang and None not in self.slots:
+        if not self.lang and None not in self.slots and set(self.slots) <= set(self.settings.language_codes):
             missing = [code for code in self.settings.language_codes if code not in self.slots]
             if missing and len(missing) < len(self.settings.language_codes):
                 self.error(number, f"label {name!r} names a heading in {', '.join(sorted(set(self.slots) - {None}))} "
@@ -583,7 +607,9 @@ class _Reader:
         for lang in langs:
             self.slots.pop(lang, None)
 
-    def on_eqlabel(self, name: str, number: int) -> None:
+    def on_eqlabel(self, name: str | None, number: int) -> None:
+        if name is None:
+            return  # reported
         name = name.strip()
         if self.equation is None:
             hint = ""
@@ -597,7 +623,9 @@ class _Reader:
         self.targets.append(Target(name, number, "equation"))
         self.equation = None
 
-    def on_width(self, size: str, number: int, option: str = "width") -> None:
+    def on_width(self, size: str | None, number: int, option: str = "width") -> None:
+        if size is None:
+            return  # reported
         if self.figure is None:
             self.error(number, f":{option}: follows no figure: put it right after an image line")
             return
@@ -607,14 +635,15 @@ class _Reader:
         options = tuple((k, v) for k, v in figure.options if k != option) + ((option, size.strip()),)
         block.parts[index] = replace(figure, options=options)
 
-    def on_height(self, size: str, number: int) -> None:
+    def on_height(self, size: str | None, number: int) -> None:
         self.on_width(size, number, option="height")
 
     # -- code ----------------------------------------------------------------------------------
     def code(self, token: Token, number: int, end: int) -> None:
         self.close_prose()
         self.run_open = False
-        self.slots.clear()
+        if not (self.lang or self.tab):  # a misplaced cell (an error) leaves the labels' targets be
+            self.slots.clear()
         self.equation = self.figure = self.caption = None
         if not self.fence(token, number - 1, end):
             return  # it took the rest of the file: its content is no code

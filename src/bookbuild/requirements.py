@@ -61,8 +61,10 @@ class EnvironmentFile:
 
 
 def read_environment(path: Path, root: Path | None = None) -> EnvironmentFile:
-    """Read an environment file; ConfigError with every problem at its line."""
-    shown = path.relative_to(root) if root and path.is_relative_to(root) else path
+    """Read an environment file; ConfigError with every problem at its line (the file named
+    relative to ``root``, by default the current folder, as an author types it)."""
+    root = root or Path.cwd()
+    shown = path.relative_to(root) if path.is_absolute() and path.is_relative_to(root) else path
     text = read_text(path, shown)
     python, requirements, options, problems = None, [], [], []
     for number, line in enumerate(text.split("\n"), start=1):
@@ -85,7 +87,8 @@ def read_environment(path: Path, root: Path | None = None) -> EnvironmentFile:
         try:
             requirements.append(Requirement(written))
         except InvalidRequirement as error:
-            problems.append(Diagnostic(shown, number, f"not a requirement pip understands: {error}"))
+            reason = str(error).splitlines()[0]
+            problems.append(Diagnostic(shown, number, f"not a requirement pip understands: {reason}"))
     if python is None:
         problems.append(Diagnostic(shown, None, "says no Python version: add a line '# python: 3.11' (the Python "
                                    "that its packages need)"))

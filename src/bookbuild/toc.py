@@ -34,6 +34,9 @@ class Entry:
 def read_toc(path: Path, shown: Path) -> list[Entry]:
     """Every entry of the table of contents, in reading order; BookError at the bad entry's line."""
     toc = load_yaml(path, shown)
+    if not isinstance(toc.data, dict):
+        raise BookError([Diagnostic(shown, 1, "the table of contents must be a YAML mapping (format, root, "
+                                    "chapters: see Jupyter Book's _toc.yml)")])
     try:
         site_map = parse_toc_data(toc.data)
     except MalformedError as error:
