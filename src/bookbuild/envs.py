@@ -151,7 +151,7 @@ def installed_python(framework: Framework, device: str) -> Path | None:
     if device == "gpu" and os.environ.get(variable):
         python = Path(os.environ[variable])
         if not python.exists():
-            raise FileNotFoundError(f"{variable}={python}: no such file")
+            raise ConfigError([Diagnostic(python, None, f"no such file (named by {variable})")])
         return python
     env = env_dir(env_name(framework, device), requirements_of(framework, device))
     return python_of(env) if (env / ".complete").exists() else None
