@@ -15,6 +15,7 @@ from nbformat import NotebookNode
 
 from . import envs, execute, notebooks
 from .check import chapter_files, check_chapter, read_book
+from .crossref import book_anchors
 from .model import BookError, Chapter, Diagnostic
 from .read import read_chapter
 from .requirements import read_environment
@@ -40,12 +41,14 @@ def book_notebooks(chapters: list[Chapter], settings: Settings, out: Path, repor
     languages = languages or settings.language_codes
     for framework in settings.frameworks:
         read_environment(framework.requirements)  # a broken one stops the run before anything is written
+    anchors = book_anchors(chapters, settings)
     for chapter in chapters:
         for framework in settings.frameworks:
             if not chapter.has_framework(framework.name):
                 continue  # as d2lbook, which writes no notebook for a framework a file never names
             paths = {lang: notebooks.notebook_path(out, lang, framework.name, chapter) for lang in languages}
-            books = {lang: notebooks.make_notebook(chapter, lang, framework, settings) for lang in languages}
+            books = {lang: notebooks.make_notebook(chapter, lang, framework, settings, anchors)
+                     for lang in languages}
             first = books[languages[0]]
             if execute.has_code(first):
                 key = execute.cache_key(first, envs.fingerprint(framework.requirements))
@@ -91,12 +94,13 @@ def orphan_notebooks(chapters: list[Chapter], settings: Settings) -> list[Path]:
 def stale_notebooks(chapters: list[Chapter], settings: Settings) -> list[str]:
     """Why each committed notebook differs from what the chapters produce now, if it does."""
     problems = []
+    anchors = book_anchors(chapters, settings)
     for chapter in chapters:
         for framework in settings.frameworks:
             for lang in settings.language_codes:
                 path = notebooks.notebook_path(settings.notebooks_dir, lang, framework.name, chapter)
                 shown = path.relative_to(settings.root)
-                notebook = notebooks.make_notebook(chapter, lang, framework, settings)
+                notebook = notebooks.make_notebook(chapter, lang, framework, settings, anchors)
                 if not path.exists():
                     problems.append(f"{shown}: missing")
                     continue

@@ -31,6 +31,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"checked {len(chapters)} chapters: code cells "
           + ", ".join(f"{f} {n}" for f, n in cells.items())
           + f"; {varies} marked #@varies")
+    if args.references:
+        from .check import forward_references
+        from .toc import read_toc
+
+        order = [entry.name for entry in read_toc(settings.root / "_toc.yml", Path("_toc.yml"))]
+        ahead = forward_references(chapters, order)
+        for reference in ahead:
+            print(reference)
+        print(f"{len(ahead)} :numref: references point forward in the table of contents "
+              "(a listing to review, not an error)")
     if args.notebooks:
         from .build import stale_notebooks
 
@@ -145,6 +155,8 @@ def make_parser() -> Parser:
 
     check = command("check", cmd_check, "read and check every chapter")
     check.add_argument("--notebooks", action="store_true", help="also fail if notebooks/ is stale")
+    check.add_argument("--references", action="store_true",
+                       help="also list every :numref: that points forward in the table of contents")
 
     command("notebooks", cmd_notebooks, "write and execute notebooks/ (cached)")
 
