@@ -211,6 +211,9 @@ SAME_VALUE = [  # (GPU output, CPU reference)
     ("[1. 2.] @gpu(0)\n[3. 4.] @gpu(0)", "[1. 2.]\n[3. 4.]"),
     ("\n[1. 2.]\n<NDArray 2 @gpu(0)>", "\n[1. 2.]\n<NDArray 2 @cpu(0)>"),
     ("gpu(0)", "cpu(0)"),
+    # IPython breaks a tuple over lines when the device suffix makes it longer than a line
+    ("(tensor([0, 1, 2, 3], device='cuda:0'),\n tensor([0., 0., 0., 0.], device='cuda:0'))",
+     "(tensor([0, 1, 2, 3]), tensor([0., 0., 0., 0.]))"),
 ]
 DIFFERENT_VALUE = [
     ("tensor([0.3990, 0.5167], device='cuda:0')", "tensor([0.4963, 0.7682])"),
