@@ -17,7 +17,7 @@ from nbval.plugin import get_sanitize_patterns
 
 from bookbuild import envs, nbval_run
 from bookbuild.notebooks import kernel_display_name, kernel_name
-from bookbuild.settings import Settings
+from bookbuild.settings import Settings, requirement_pins
 
 REPO = Path(__file__).resolve().parent.parent
 FRAMEWORKS = ["mxnet", "pytorch", "tensorflow"]
@@ -76,9 +76,13 @@ def test_gpu_requirements_pin_the_cpu_releases_in_cuda_builds(settings):
                             pins(settings.framework("pytorch").gpu_requirements))
     assert re.fullmatch(r"\d+\.\d+\.\d+\+cu\d+", torch_gpu["torch"])
     assert torch_gpu["torch"].split("+")[0] == torch_cpu["torch"].split("+")[0]
-    index = [line for line in envs.requirements_text(settings.framework("pytorch").gpu_requirements).splitlines()
+    index = [line for line in requirement_pins(settings.framework("pytorch").gpu_requirements)
              if line.startswith("--extra-index-url")]
     assert index == [f"--extra-index-url https://download.pytorch.org/whl/{torch_gpu['torch'].split('+')[1]}"]
+    # The CPU build likewise, from PyTorch's CPU index: an unlabelled torch==X is PyPI's CUDA build.
+    assert torch_cpu["torch"].endswith("+cpu")
+    assert [line for line in requirement_pins(settings.framework("pytorch").requirements) if line.startswith("-")] \
+        == ["--extra-index-url https://download.pytorch.org/whl/cpu"]
 
     tf_cpu, tf_gpu = (pins(settings.framework("tensorflow").requirements),
                       pins(settings.framework("tensorflow").gpu_requirements))

@@ -24,7 +24,7 @@ from pathlib import Path
 from jupyter_core.paths import jupyter_data_dir
 
 from .notebooks import kernel_display_name, kernel_name
-from .settings import Framework, requirement_pins
+from .settings import Framework, is_package_source, requirement_pins
 
 # Same numbers on every CPU and every run: one thread (reductions in a fixed order), fixed hashing,
 # TensorFlow without oneDNN's CPU-specific kernels and without its start-up chatter on stderr.
@@ -58,8 +58,9 @@ def envs_root() -> Path:
 
 
 def requirements_text(requirements: Path) -> str:
-    """The pins that matter, without comments and blank lines, in a stable order."""
-    return "\n".join(sorted(requirement_pins(requirements)))
+    """What gets installed, in a stable order: the pins, without comments, blank lines and the
+    package sources (an index added or moved rebuilds no environment and re-runs no notebook)."""
+    return "\n".join(sorted(line for line in requirement_pins(requirements) if not is_package_source(line)))
 
 
 def fingerprint(requirements: Path) -> str:
@@ -85,7 +86,10 @@ def ensure_env(name: str, requirements: Path, log=print) -> Path:
     shutil.rmtree(partial, ignore_errors=True)
     log(f"creating the {name} environment in {env} (once per requirements file)")
     subprocess.run([sys.executable, "-m", "venv", str(partial)], check=True)
-    pip = [str(python_of(partial)), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    # One retry, not pip's five: pip looks every package up in every source, so a source that this
+    # machine cannot reach (PyTorch's index where its wheel is at hand anyway) costs seconds, not
+    # minutes (README, "Locally").
+    pip = [str(python_of(partial)), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--retries", "1"]
     subprocess.run(pip + ["-r", str(requirements)], check=True)
     (partial / ".complete").write_text(requirements_text(requirements) + "\n")
     shutil.rmtree(env, ignore_errors=True)

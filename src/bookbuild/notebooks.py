@@ -58,16 +58,17 @@ def pinned_release(framework: Framework) -> str:
 
 def colab_packages(framework: Framework) -> list[str]:
     """What the setup cell installs on Colab: the kernel environment's pins, less the kernel itself
-    (Colab runs its own) and with CPU-only builds named as the full package Colab already ships
-    (``tensorflow-cpu==X`` becomes ``tensorflow==X``: the two would overwrite each other's files)."""
+    (Colab runs its own), without pip options, and with CPU-only builds named as the full package
+    Colab already ships (``tensorflow-cpu==X`` becomes ``tensorflow==X``: the two would overwrite
+    each other's files; ``torch==X+cpu`` becomes ``torch==X``, which PyPI serves)."""
     packages = []
     for pin in requirement_pins(framework.requirements):
         name = re.split(r"[\s=<>!~\[;]", pin, maxsplit=1)[0]
-        if name.lower() == "ipykernel":
-            continue
+        if pin.startswith("-") or name.lower() == "ipykernel":
+            continue  # pip options (the CPU index of torch) and the kernel
         if name.lower().endswith("-cpu"):
             pin = name[: -len("-cpu")] + pin[len(name):]
-        packages.append(pin)
+        packages.append(re.sub(r"\+cpu\b", "", pin))
     return packages
 
 

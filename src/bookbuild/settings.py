@@ -69,6 +69,7 @@ class Settings:
     config: dict  # the whole _config.yml, from which each edition's config is derived
     repository: Repository
     default_tab: str  # the framework a reader sees first, until they pick another
+    site_url: str | None = None  # where the site is published (html.baseurl), ending in "/"
 
     @property
     def framework_names(self) -> tuple[str, ...]:
@@ -108,6 +109,15 @@ def requirement_pins(requirements: Path) -> list[str]:
     return [line for line in lines if line]
 
 
+# pip options that say where packages come from, not which: with every version pinned exactly
+# (local labels such as +cpu included), moving a source changes nothing that is installed.
+PACKAGE_SOURCES = ("-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--trusted-host")
+
+
+def is_package_source(line: str) -> bool:
+    return line.split(None, 1)[0].split("=", 1)[0] in PACKAGE_SOURCES
+
+
 GITHUB = re.compile(r"https://github\.com/(?P<owner>[\w.-]+)/(?P<name>[\w.-]+?)(?:\.git)?/?")
 
 
@@ -122,6 +132,50 @@ def load_repository(config: dict) -> Repository:
     if not branch:
         raise ConfigError("_config.yml: repository.branch is missing (the branch whose notebooks readers open)")
     return Repository(owner=found["owner"], name=found["name"], branch=branch)
+
+
+# The repository.url that _config.yml ships with: a book published from another repository sets its
+# own (`make check` warns until then), and html.baseurl with it.
+PLACEHOLDER_REPOSITORY = "https://github.com/dl-hands-on/book"
+SITE_URL = re.compile(r"https?://[^\s/?#]+(/[^\s?#]*)?")
+
+
+def load_site_url(config: dict) -> str | None:
+    """``html.baseurl``: the published site's address, from which each page's canonical URL and the
+    sitemap derive. None when the book is not published anywhere."""
+    url = (config.get("html") or {}).get("baseurl")
+    if not url:
+        return None
+    if not isinstance(url, str) or not SITE_URL.fullmatch(url):
+        raise ConfigError(f"_config.yml: html.baseurl must be the address where the site is published, "
+                          f"such as https://owner.github.io/book/, got {url!r}")
+    return url if url.endswith("/") else url + "/"
+
+
+def config_warnings(settings: Settings) -> list[str]:
+    """What is valid but probably not meant: a repository and a site address left as shipped."""
+    found = []
+    repository = settings.repository
+    if repository.url == PLACEHOLDER_REPOSITORY:
+        found.append(f"{_config_line(settings, 'repository', 'url')}: warning: repository.url is still the "
+                     f"placeholder {PLACEHOLDER_REPOSITORY}: the Colab and Binder links, the license link and "
+                     "the published site point there; set it to the book's own repository")
+    pages = f"https://{repository.owner.lower()}.github.io/{repository.name}/"
+    if settings.site_url and ".github.io/" in settings.site_url and settings.site_url != pages:
+        found.append(f"{_config_line(settings, 'html', 'baseurl')}: warning: html.baseurl is "
+                     f"{settings.site_url}, but GitHub Pages publishes {repository.url} at {pages}")
+    return found
+
+
+def _config_line(settings: Settings, section: str, key: str) -> str:
+    """``_config.yml:LINE`` of a key, for messages."""
+    node = yaml.compose((settings.root / "_config.yml").read_text(encoding="utf-8"))
+    for name, value in getattr(node, "value", []):
+        if name.value == section:
+            for inner, item in getattr(value, "value", []):
+                if inner.value == key:
+                    return f"_config.yml:{item.start_mark.line + 1}"
+    return "_config.yml:1"
 
 
 def load_settings(root: Path | str = ".") -> Settings:
@@ -154,4 +208,4 @@ def load_settings(root: Path | str = ".") -> Settings:
         raise ConfigError(f"_config.yml: bookbuild.default_tab is {default_tab!r}, "
                           f"not one of the frameworks ({', '.join(names)})")
     return Settings(root=root, frameworks=frameworks, languages=languages, config=config,
-                    repository=load_repository(config), default_tab=default_tab)
+                    repository=load_repository(config), default_tab=default_tab, site_url=load_site_url(config))
