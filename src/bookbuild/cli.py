@@ -10,11 +10,13 @@ from pathlib import Path
 from . import envs
 from .build import build_notebooks, convert_file, orphan_notebooks, read_book, stale_notebooks
 from .model import BookError
-from .settings import ConfigError, load_settings
+from .settings import ConfigError, config_warnings, load_settings
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     settings = load_settings(args.root)
+    for warning in config_warnings(settings):
+        print(warning, file=sys.stderr)
     chapters = read_book(settings)
     cells = {f: sum(len(c.code_cells(f)) for c in chapters) for f in settings.framework_names}
     varies = sum(1 for c in chapters for b in c.blocks if getattr(b, "varies", False))
