@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from .model import BookError
-from .settings import load_settings
+from .settings import config_warnings, load_settings
 
 INTERNAL_ERROR = 70  # EX_SOFTWARE
 
@@ -25,6 +25,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .check import read_book
 
     settings = load_settings(args.root)
+    for warning in config_warnings(settings):
+        print(warning, file=sys.stderr)
     chapters = read_book(settings)
     cells = {f: sum(len(c.code_cells(f)) for c in chapters) for f in settings.framework_names}
     varies = sum(1 for c in chapters for b in c.blocks if getattr(b, "varies", False))
