@@ -62,8 +62,9 @@ def chapter(settings):
 def test_a_notebook_holds_its_language_and_framework_only(chapter, settings):
     nb = notebooks.make_notebook(chapter, "pt", settings.framework("tensorflow"), settings)
     kinds = [(c.cell_type, c.source.splitlines()[0]) for c in nb.cells]
-    assert kinds == [("code", "import sys"), ("markdown", "# Título"), ("code", "print(1)"),
+    assert kinds == [("code", "import os"), ("markdown", "# Título"), ("code", "print(1)"),
                      ("markdown", "Nota sobre Keras.")]
+    assert 'os.environ["DLBOOK_LANGUAGE"] = "pt"' in nb.cells[0].source  # the language of the plots
     assert nb.cells[0].source.endswith(settings.framework("tensorflow").setup)
     assert "$$a = b$$" in nb.cells[1].source and "English" not in nb.cells[1].source
     assert nb.metadata.kernelspec == {"name": "dlbook-tensorflow-cpu", "display_name": "TensorFlow (CPU)",
@@ -83,7 +84,9 @@ def test_identical_code_has_identical_ids_in_every_language(chapter, settings):
     framework = settings.framework("mxnet")
     en = notebooks.make_notebook(chapter, "en", framework, settings)
     pt = notebooks.make_notebook(chapter, "pt", framework, settings)
-    assert [c.id for c in en.cells if c.cell_type == "code"] == [c.id for c in pt.cells if c.cell_type == "code"]
+    # The setup cells differ in the language they tell the kernel; the chapter's cells are the same.
+    code_ids = [[c.id for c in nb.cells if c.cell_type == "code"][1:] for nb in (en, pt)]
+    assert code_ids[0] == code_ids[1]
     assert notebooks.dumps(en) == notebooks.dumps(notebooks.make_notebook(chapter, "en", framework, settings))
 
 
@@ -155,6 +158,9 @@ def test_a_framework_colab_cannot_install_says_so_and_points_to_binder(tiny_book
         note, setup = notebooks.make_notebook(chapter, lang, framework, settings).cells[:2]
         binder = settings.repository.binder_url(f"notebooks/{lang}/mxnet/{chapter.name}.ipynb")
         assert note.cell_type == "markdown" and f"[{words}]({binder})" in note.source
-        assert setup.source == source  # the same code in every language: one execution serves both
+        # The same code in every language but the line that names it: one execution serves both.
+        assert setup.source == notebooks.setup_source(framework, lang)
+        assert setup.source.replace(f'os.environ["DLBOOK_LANGUAGE"] = "{lang}"', "") == \
+            notebooks.setup_source(framework, "en").replace('os.environ["DLBOOK_LANGUAGE"] = "en"', "")
     pytorch = notebooks.make_notebook(chapter, "en", settings.framework("pytorch"), settings)
     assert pytorch.cells[0].cell_type == "code"  # Colab can run it: no note

@@ -13,13 +13,14 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
-from . import envs, execute, notebooks
+from . import envs, execute, library, notebooks
 from .check import chapter_files, check_chapter, read_book
 from .crossref import book_anchors
+from .figures import check_images
 from .model import BookError, Chapter, Diagnostic
 from .read import read_chapter
 from .requirements import read_environment
-from .settings import Settings
+from .settings import Framework, Settings
 
 __all__ = ["build_notebooks", "chapter_files", "convert_file", "orphan_notebooks", "read_book", "stale_notebooks"]
 
@@ -28,20 +29,25 @@ __all__ = ["build_notebooks", "chapter_files", "convert_file", "orphan_notebooks
 class Report:
     kernels_started: int = 0
     written: list[Path] = field(default_factory=list)
+    library: list[Path] = field(default_factory=list)  # files of the book's library written or removed
     failures: list[str] = field(default_factory=list)
 
 
 def book_notebooks(chapters: list[Chapter], settings: Settings, out: Path, report: Report, *, languages=None,
-                   execute_code: bool = True, log=print) -> Iterator[tuple[Path, NotebookNode]]:
+                   execute_code: bool = True, log=print, library_keys: dict[str, str] | None = None
+                   ) -> Iterator[tuple[Path, NotebookNode]]:
     """Every (language, framework) notebook of the chapters, with the path it belongs at below
     ``out``, executed or with the outputs of an earlier build of the same code. A (chapter,
     framework) pair whose code fails is reported and yields nothing, so its old notebooks stay.
     Without ``execute_code`` no kernel starts: code whose outputs are not known yet has none.
+    ``library_keys`` fingerprints the book's library by framework (see library.py): by default as
+    ``chapters`` make it.
     """
     languages = languages or settings.language_codes
     for framework in settings.frameworks:
         read_environment(framework.requirements)  # a broken one stops the run before anything is written
     anchors = book_anchors(chapters, settings)
+    library_keys = library_keys or library.fingerprints(chapters, settings)
     for chapter in chapters:
         for framework in settings.frameworks:
             if not chapter.has_framework(framework.name):
@@ -49,33 +55,66 @@ def book_notebooks(chapters: list[Chapter], settings: Settings, out: Path, repor
             paths = {lang: notebooks.notebook_path(out, lang, framework.name, chapter) for lang in languages}
             books = {lang: notebooks.make_notebook(chapter, lang, framework, settings, anchors)
                      for lang in languages}
-            first = books[languages[0]]
-            if execute.has_code(first):
-                key = execute.cache_key(first, envs.fingerprint(framework.requirements))
-                executed = execute.cached_outputs(key, list(paths.values()))
-                if executed is None and execute_code:
-                    log(f"executing {chapter.name} [{framework.name}]")
-                    report.kernels_started += 1
-                    timeouts = [None] + [cell.timeout for cell in chapter.code_cells(framework.name)]
-                    try:
-                        executed = execute.run(first, envs.ensure_kernel(framework, log), settings.timeout, timeouts)
-                    except execute.CellFailure as failure:
-                        report.failures.append(_blame(chapter, framework.name, failure))
-                        continue
-                if executed is not None:
-                    for notebook in books.values():
-                        execute.apply_outputs(notebook, executed, key)
+            if execute.has_code(books[languages[0]]):
+                key = execution_key(chapter, framework, settings, library_keys)
+                try:
+                    executed = outputs_by_language(chapter, framework, settings, key, books, paths, report,
+                                                   execute_code, log)
+                except execute.CellFailure as failure:
+                    report.failures.append(_blame(chapter, framework.name, failure))
+                    continue
+                for lang, notebook in books.items():
+                    if lang in executed:
+                        execute.apply_outputs(notebook, executed[lang], key)
             for lang, notebook in books.items():
                 yield paths[lang], notebook
 
 
+def execution_key(chapter: Chapter, framework: Framework, settings: Settings, library_keys: dict[str, str]) -> str:
+    """The cache key of a (section, framework) pair, the same in every language (see execute.py)."""
+    imports = library.depends_on_library(chapter, framework.name, settings)
+    return execute.cache_key(notebooks.execution_code(chapter, framework), envs.fingerprint(framework.requirements),
+                             library_keys[framework.name] if imports else "")
+
+
+def outputs_by_language(chapter: Chapter, framework: Framework, settings: Settings, key: str,
+                        books: dict[str, NotebookNode], paths: dict[str, Path], report: Report,
+                        execute_code: bool, log) -> dict[str, list[NotebookNode]]:
+    """The executed code cells of each language's notebook: from an earlier build with the same key,
+    or from a run. One run serves every language, unless its outputs say which language they are
+    in: then each language without outputs of its own gets a run of its own notebook."""
+    found: dict[str, list[NotebookNode]] = {}
+    for lang, path in paths.items():
+        if (cached := execute.cached_outputs(key, [path])) is not None:
+            found[lang] = cached
+    shared = next((cells for cells in found.values() if not execute.languages_of(cells)), None)
+    for lang in books:
+        if lang in found:
+            continue
+        if shared is not None:
+            found[lang] = shared
+            continue
+        if not execute_code:
+            continue
+        log(f"executing {chapter.name} [{framework.name}]" + (f" in {lang!r}" if found else ""))
+        report.kernels_started += 1
+        timeouts = [None] + [cell.timeout for cell in chapter.code_cells(framework.name)]
+        environment = library.kernel_environment(settings)
+        found[lang] = execute.run(books[lang], envs.ensure_kernel(framework, log), settings.timeout, timeouts,
+                                  env=environment)
+        if not execute.languages_of(found[lang]):
+            shared = found[lang]
+    return found
+
+
 def build_notebooks(chapters: list[Chapter], settings: Settings, out: Path, *, languages=None,
                     execute_code: bool = True, log=print) -> Report:
-    """Write every (language, framework) notebook of the chapters below ``out``.
+    """Write the book's library, then every (language, framework) notebook of the chapters below
+    ``out``. The library comes first: the kernels import it.
 
     A (chapter, framework) pair whose code fails leaves its earlier notebooks untouched.
     """
-    report = Report()
+    report = Report(library=library.write_library(chapters, settings))
     for path, notebook in book_notebooks(chapters, settings, out, report, languages=languages,
                                          execute_code=execute_code, log=log):
         if notebooks.save(notebook, path):
@@ -92,9 +131,11 @@ def orphan_notebooks(chapters: list[Chapter], settings: Settings) -> list[Path]:
 
 
 def stale_notebooks(chapters: list[Chapter], settings: Settings) -> list[str]:
-    """Why each committed notebook differs from what the chapters produce now, if it does."""
-    problems = []
+    """Why each committed notebook (and each file of the book's library) differs from what the
+    chapters produce now, if one does."""
+    problems = library.stale_library(chapters, settings)
     anchors = book_anchors(chapters, settings)
+    library_keys = library.fingerprints(chapters, settings)
     for chapter in chapters:
         for framework in settings.frameworks:
             for lang in settings.language_codes:
@@ -105,11 +146,13 @@ def stale_notebooks(chapters: list[Chapter], settings: Settings) -> list[str]:
                     problems.append(f"{shown}: missing")
                     continue
                 if execute.has_code(notebook):
-                    key = execute.cache_key(notebook, envs.fingerprint(framework.requirements))
+                    key = execution_key(chapter, framework, settings, library_keys)
                     executed = execute.cached_outputs(key, [path])
                     if executed is None:
-                        problems.append(f"{shown}: its code or kernel environment changed since it "
-                                        "was executed")
+                        imports = library.depends_on_library(chapter, framework.name, settings)
+                        what = "its code, its kernel environment or the library it imports" if imports \
+                            else "its code or kernel environment"
+                        problems.append(f"{shown}: {what} changed since it was executed")
                         continue
                     execute.apply_outputs(notebook, executed, key)
                 if notebooks.dumps(notebook) != path.read_text(encoding="utf-8"):
@@ -130,7 +173,8 @@ def convert_file(path: Path, settings: Settings, out: Path, *, lang: str | None,
     if problems:
         raise BookError(problems)
     chapter = read_chapter(path, settings)
-    problems = check_chapter(chapter, settings) if chapter.bilingual else list(chapter.diagnostics)
+    problems = check_chapter(chapter, settings) if chapter.bilingual else \
+        [*chapter.diagnostics, *check_images(chapter, settings)]
     if not chapter.blocks and not problems:
         problems.append(Diagnostic(chapter.path, 1, "empty chapter: nothing to convert"))
     if problems:
@@ -138,8 +182,8 @@ def convert_file(path: Path, settings: Settings, out: Path, *, lang: str | None,
     languages = (lang,) if lang else (settings.language_codes if chapter.bilingual
                                      else settings.language_codes[:1])
     report = Report()
-    made = list(book_notebooks([chapter], settings, out, report, languages=languages,
-                               execute_code=execute_code, log=log))
+    made = list(book_notebooks([chapter], settings, out, report, languages=languages, execute_code=execute_code,
+                               log=log, library_keys=library.fingerprints(None, settings)))
     if report.failures:
         return report
     if not force and (problems := refusals(made)):

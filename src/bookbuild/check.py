@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .figures import check_figures
+from .library import check_saved_code
 from .model import BookError, Chapter, Diagnostic, OutlineEntry, Target
 from .read import read_chapter
 from .settings import Settings
@@ -67,6 +69,8 @@ def check_chapter(chapter: Chapter, settings: Settings) -> list[Diagnostic]:
             error(line, f"prose block in {lang!r} has no {missing!r} counterpart "
                   "(each language block needs a partner in every language, next to it)")
     found.extend(check_heading_pairs(chapter, settings))
+    found.extend(check_saved_code(chapter, settings))
+    found.extend(check_figures(chapter, settings))
     return found
 
 

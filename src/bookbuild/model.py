@@ -90,6 +90,7 @@ class Figure:
     line: int
     label: str | None = None
     options: tuple[tuple[str, str], ...] = ()  # e.g. (("width", "300px"),)
+    alt: str | None = None  # what the image shows, for readers who cannot see it (:alt:)
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,7 @@ class Chapter:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     default_framework: str = ""
     named_frameworks: frozenset[str] = frozenset()
+    folder: Path | None = None  # the folder of the source file: images are relative to it
 
     def has_framework(self, framework: str) -> bool:
         """Whether the chapter is written for ``framework``, by d2lbook's rule: a page without code

@@ -5,6 +5,14 @@ tests/nbval-sanitize.cfg has masked what is legitimately volatile (memory addres
 the GPU kernels tests/nbval-sanitize-gpu.cfg also masks the device in reprs (`device='cuda:0'`):
 nbval takes a single sanitizer file, so a GPU run gets the two concatenated in a temporary file.
 
+Image outputs (the book's plots) are compared by their text part only: nbval compares every other
+part of an output, but not PNG data unless it runs with nbdime. That is the book's rule, not an
+accident: the text part of a plot is its description in the reader's language, which must match;
+its pixels come from floating-point values whose last digits differ between CPUs and GPUs, so equal
+plots are not equal bytes across machines. What a plot shows is asserted in the cell that draws it
+(the loss falls below a bound). Rebuilding on one machine does give the same bytes, which
+tests/test_plots.py checks. The run counts these outputs, as it counts the #@varies cells.
+
 A GPU run never builds a GPU environment (several GB each); a framework without one is reported
 as NOT TESTED, by name, and the exit status says that the run was incomplete.
 """
@@ -19,6 +27,7 @@ from pathlib import Path
 import nbformat
 
 from . import envs
+from .library import kernel_environment
 from .settings import Settings
 
 SANITIZER = "tests/nbval-sanitize.cfg"
@@ -42,6 +51,16 @@ def ignored_output_cells(paths: list[str]) -> int:
         for path in paths
         for cell in nbformat.read(path, as_version=4).cells
     )
+
+
+IMAGE_MIMES = ("image/png", "image/jpeg")  # nbval leaves these out of its comparison (without nbdime)
+
+
+def image_outputs(paths: list[str]) -> int:
+    """Outputs whose image nbval does not compare (only their text part), as the module explains."""
+    return sum(any(mime in output.get("data", {}) for mime in IMAGE_MIMES)
+               for path in paths for cell in nbformat.read(path, as_version=4).cells
+               for output in cell.get("outputs", []))
 
 
 def sanitizer_text(root: Path, device: str) -> str:
@@ -78,10 +97,12 @@ def run_nbval(settings: Settings, frameworks: list[str], pytest_args: list[str],
                 continue
             kernel = envs.ensure_kernel(framework, device=device)
             print(f"== nbval [{name}] on kernel {kernel}: {len(paths)} notebooks, "
-                  f"{ignored_output_cells(paths)} cells with outputs not compared (#@varies)", flush=True)
+                  f"{ignored_output_cells(paths)} cells with outputs not compared (#@varies), "
+                  f"{image_outputs(paths)} images compared by their text part only", flush=True)
             command = [sys.executable, "-m", "pytest", "--nbval", "--nbval-kernel-name", kernel,
                        "--nbval-sanitize-with", str(sanitizer), "-q", *pytest_args, *paths]
-            ok = subprocess.run(command, cwd=settings.root).returncode == 0
+            # The kernels import the book's library of this checkout (see library.kernel_environment).
+            ok = subprocess.run(command, cwd=settings.root, env=kernel_environment(settings)).returncode == 0
             (passed if ok else failed).append(name)
     print(summary(device, passed, failed, not_tested), file=sys.stderr if failed or not_tested else sys.stdout)
     if not_tested and not failed:

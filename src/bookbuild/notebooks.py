@@ -18,7 +18,9 @@ from nbformat import NotebookNode
 from packaging.utils import canonicalize_name
 
 from .crossref import Anchor, plain_references
+from .figures import jupyter_text
 from .files import write_atomic
+from .library import depends_on_library
 from .model import Chapter, Code, Prose
 from .requirements import read_environment
 from .settings import Framework, Settings
@@ -71,11 +73,30 @@ def colab_packages(framework: Framework) -> list[str]:
     return packages
 
 
-def setup_source(framework: Framework) -> str:
-    """The first code cell: on Colab (detected when it runs), install the framework or say why it
-    cannot be; elsewhere do nothing and print nothing; then seed the random generators."""
+# The kernel learns the reader's language from this variable, which the setup cell sets: the book's
+# plots label their axes and describe themselves in it (see execute.py on sections whose outputs
+# depend on the language).
+LANGUAGE_VARIABLE = "DLBOOK_LANGUAGE"
+
+
+def library_requirement(settings: Settings) -> str:
+    """What pip installs the book's library from on Colab: the repository's library folder, at the
+    branch the notebooks are opened from (_config.yml's repository), so that notebook and library match."""
+    repository, library = settings.repository, settings.library
+    return f"{library.name} @ git+{repository.url}@{repository.branch}#subdirectory={library.path}"
+
+
+def setup_source(framework: Framework, lang: str | None = None, library: str | None = None) -> str:
+    """The first code cell: tell the kernel the reader's language; on Colab (detected when it runs),
+    install the framework, and ``library`` (a pip requirement) where the notebook imports the book's
+    library, or say why it cannot be; elsewhere install nothing and print nothing; then seed the
+    random generators."""
+    language = (f'os.environ["{LANGUAGE_VARIABLE}"] = "{lang}"  # the language of the book\'s plots\n'
+                if lang else "")
     if framework.colab:
-        arguments = ", ".join(json.dumps(p) for p in colab_packages(framework))
+        packages = [*colab_packages(framework), *([library] if library else [])]
+        arguments = ",\n                    ".join(
+            ", ".join(json.dumps(p) for p in packages[i:i + 3]) for i in range(0, len(packages), 3))
         colab = ('if "google.colab" in sys.modules:  # on Colab: install the versions the book was run with\n'
                  "    import subprocess\n"
                  '    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",\n'
@@ -85,7 +106,15 @@ def setup_source(framework: Framework) -> str:
         colab = ('if "google.colab" in sys.modules:\n'
                  f'    raise RuntimeError("Colab\'s current image (Python 3.13, numpy 2) cannot install {release}: "\n'
                  '                       "launch this notebook in Binder instead (link at the top)")')
-    return f"import sys\n{colab}\n\n{framework.setup}"
+    imports = "import os\nimport sys\n" if language else "import sys\n"
+    return f"{imports}{language}{colab}\n\n{framework.setup}"
+
+
+def execution_code(chapter: Chapter, framework: Framework) -> list[tuple[str, list[str]]]:
+    """What a run of the (section, framework) pair executes, the same for every language: the
+    framework's setup code, then each code cell with its tags. The execution cache key hashes it."""
+    cells = chapter.code_cells(framework.name)
+    return [(framework.setup, ["setup"]), *((cell.source, cell_tags(cell)) for cell in cells)]
 
 
 def colab_note(chapter: Chapter, lang: str, framework: Framework, settings: Settings) -> str:
@@ -141,11 +170,13 @@ def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: S
     if code:
         if not framework.colab:
             cells.append(new_cell("markdown", colab_note(chapter, lang, framework, settings)))
-        cells.append(code_cell(setup_source(framework), ["setup"]))
+        library = library_requirement(settings) if depends_on_library(chapter, framework.name, settings) else None
+        cells.append(code_cell(setup_source(framework, lang, library), ["setup"]))
     for block in chapter.blocks:
         if isinstance(block, Prose):
             if block.shown_to(lang, framework.name):
-                prose.append(plain_references(block.text, lang, chapter, anchors or {}))
+                prose.append(plain_references(jupyter_text(block, lang, chapter, anchors or {}), lang, chapter,
+                                              anchors or {}))
         elif framework.name in block.frameworks:
             flush_prose()
             cells.append(code_cell(block.source, cell_tags(block)))

@@ -26,6 +26,7 @@ import yaml
 from nbformat import NotebookNode
 
 from . import notebooks
+from .figures import myst_text
 from .files import write_atomic
 from .model import Chapter, Code, Prose
 from .settings import Settings
@@ -52,11 +53,21 @@ def code_groups(blocks: list[Code], frameworks: list[str]) -> list[list[tuple[st
     return groups
 
 
-def framework_prose_tabs(blocks: list[Prose], settings: Settings) -> str:
+def image_description(outputs: list[NotebookNode]) -> str | None:
+    """The alternative text of a cell's image output: the text part that comes with the image (the
+    book's plots put a description in the reader's language there). myst-nb takes it from the cell."""
+    for output in outputs:
+        data = output.get("data", {})
+        if any(mime.startswith("image/") for mime in data) and data.get("text/plain"):
+            return " ".join(str(data["text/plain"]).split())
+    return None
+
+
+def framework_prose_tabs(blocks: list[Prose], settings: Settings, lang: str, chapter: Chapter) -> str:
     """Consecutive framework-specific prose becomes one MyST tab set, in the same sync group."""
     items = []
     for framework in settings.frameworks:
-        texts = [b.text for b in blocks if b.frameworks and framework.name in b.frameworks]
+        texts = [myst_text(b, lang, chapter) for b in blocks if b.frameworks and framework.name in b.frameworks]
         if texts:
             body = "\n\n".join(texts)
             items.append(f":::{{tab-item}} {framework.display_name}\n:sync: {framework.name}\n\n{body}\n:::")
@@ -86,7 +97,7 @@ def site_notebook(chapter: Chapter, lang: str, settings: Settings) -> NotebookNo
     def flush() -> None:
         nonlocal group_number
         if pending_tabs:
-            markdown.append(framework_prose_tabs(pending_tabs, settings))
+            markdown.append(framework_prose_tabs(pending_tabs, settings, lang, chapter))
             pending_tabs.clear()
         if markdown:
             cells.append(nbformat.v4.new_markdown_cell("\n\n".join(markdown)))
@@ -100,6 +111,8 @@ def site_notebook(chapter: Chapter, lang: str, settings: Settings) -> NotebookNo
                                                  execution_count=stored.execution_count)
                 cell.metadata["tags"] = [f"fw-{framework}", f"group-{group_number}"] + (
                     ["solution"] if solution else [])
+                if alt := image_description(stored.outputs):
+                    cell.metadata["mystnb"] = {"image": {"alt": alt}}
                 cells.append(cell)
         pending_code.clear()
 
@@ -114,7 +127,7 @@ def site_notebook(chapter: Chapter, lang: str, settings: Settings) -> NotebookNo
             if block.frameworks is None:
                 if pending_tabs:
                     flush()
-                markdown.append(block.text)
+                markdown.append(myst_text(block, lang, chapter))
             else:
                 pending_tabs.append(block)
     flush()
