@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild import notebooks
+from bookbuild import files, notebooks
 from bookbuild.read import read_chapter
 from bookbuild.settings import load_settings
 
@@ -98,7 +98,7 @@ def test_save_is_atomic_and_skips_unchanged_files(chapter, settings, tmp_path, m
     def crash(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(notebooks.os, "replace", crash)
+    monkeypatch.setattr(files.os, "replace", crash)
     with pytest.raises(OSError):
         notebooks.save(nb, path)
     assert path.read_text() == before

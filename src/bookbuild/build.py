@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import envs, execute, notebooks
@@ -16,12 +16,21 @@ def chapter_files(settings: Settings) -> list[Path]:
     return sorted(settings.chapters_dir.rglob("*.md"))
 
 
-def read_book(settings: Settings) -> list[Chapter]:
-    """Read and check every chapter; raise every problem of every file at once."""
+def read_book(settings: Settings, *, strict: bool | None = None,
+              warnings: list[Diagnostic] | None = None) -> list[Chapter]:
+    """Read and check every chapter; raise every problem of every file at once.
+
+    Warnings (translation gaps) go to ``warnings`` when given; a strict check (``strict``, or by
+    default the book's ``translation.strict`` setting) raises them as errors.
+    """
     chapters = [read_chapter(path, settings) for path in chapter_files(settings)]
     problems = check_book(chapters, settings) + check_toc(chapters, settings)
-    if problems:
-        raise BookError(problems)
+    strict = settings.strict if strict is None else strict
+    errors = [replace(d, warning=False) if strict else d for d in problems if strict or not d.warning]
+    if errors:
+        raise BookError(errors)
+    if warnings is not None:
+        warnings.extend(sorted((d for d in problems if d.warning), key=lambda d: (str(d.path), d.line)))
     return chapters
 
 
@@ -107,7 +116,7 @@ def convert_file(path: Path, settings: Settings, out: Path, *, lang: str | None,
     chapter = read_chapter(path, settings)
     problems: list[Diagnostic] = list(chapter.diagnostics)
     if chapter.bilingual:
-        problems = check_chapter(chapter, settings)
+        problems = [d for d in check_chapter(chapter, settings) if not d.warning]
     if problems:
         raise BookError(problems)
     languages = (lang,) if lang else (settings.language_codes if chapter.bilingual

@@ -1,16 +1,16 @@
 """Check the chapters as a book: rules that a single file's syntax cannot tell.
 
-The reader already reported unclosed blocks, unknown names and misplaced cells. Here: every prose
-block exists in every language, headings belong to a language, labels are unique across the book,
-and every reference has a target.
+The reader already reported unclosed blocks, unknown names and misplaced cells. Here: headings
+belong to a language, labels are unique across the book, and every reference has a target. Gaps in
+the translation (missing, draft, stale, off the glossary) are warnings: the book builds with them,
+showing each gap to its readers, unless the check is strict.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-
 import yaml
 
+from . import translation
 from .model import Chapter, Diagnostic
 from .settings import Settings
 
@@ -33,16 +33,7 @@ def check_chapter(chapter: Chapter, settings: Settings) -> list[Diagnostic]:
         if has_code and not chapter.code_cells(framework):
             error(1, f"chapter has no code cell of its own for {framework!r}: show every idea in every "
                   "framework (#@tab all alone does not count, as in d2lbook)")
-    for run in chapter.language_runs:
-        counts = Counter(lang for lang, _ in run)
-        for code in settings.language_codes:
-            # Pair the blocks of each language in order; those left without a partner are reported.
-            seen: Counter[str] = Counter()
-            for lang, line in run:
-                seen[lang] += 1
-                if lang != code and lang in settings.language_codes and seen[lang] > counts[code]:
-                    error(line, f"prose block in {lang!r} has no {code!r} counterpart "
-                          "(each language block needs a partner in every language, next to it)")
+    found.extend(translation.check_translations(chapter, settings))
     return found
 
 

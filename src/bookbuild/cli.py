@@ -8,14 +8,20 @@ import time
 from pathlib import Path
 
 from . import envs
-from .build import build_notebooks, convert_file, orphan_notebooks, read_book, stale_notebooks
-from .model import BookError
+from .build import build_notebooks, chapter_files, convert_file, orphan_notebooks, read_book, stale_notebooks
+from .model import BookError, Diagnostic
 from .settings import ConfigError, load_settings
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     settings = load_settings(args.root)
-    chapters = read_book(settings)
+    warnings: list[Diagnostic] = []
+    chapters = read_book(settings, strict=True if args.strict else None, warnings=warnings)
+    for warning in warnings:
+        print(warning, file=sys.stderr)
+    if warnings:
+        print(f"{len(warnings)} warnings (translation gaps and glossary findings; "
+              "`bookbuild check --strict` fails on them)", file=sys.stderr)
     cells = {f: sum(len(c.code_cells(f)) for c in chapters) for f in settings.framework_names}
     varies = sum(1 for c in chapters for b in c.blocks if getattr(b, "varies", False))
     print(f"checked {len(chapters)} chapters: code cells "
@@ -30,6 +36,46 @@ def cmd_check(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 1
         print("notebooks/ is what the chapters produce")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from . import status
+
+    settings = load_settings(args.root)
+    rows = status.book_coverage(read_book(settings, strict=False), settings)
+    print(status.to_json(rows, settings) if args.json else status.to_table(rows, settings), end="")
+    return 0
+
+
+def cmd_confirm(args: argparse.Namespace) -> int:
+    """Record translations in their chapters' lock files (translation.py explains the lock)."""
+    from . import translation
+    from .read import read_chapter
+
+    settings = load_settings(args.root)
+    wanted: dict[Path, set[int] | None] = {}
+    for target in args.targets:
+        name, _, line = target.rpartition(":") if target.rpartition(":")[2].isdigit() else (target, "", "")
+        path = (Path(name)).resolve()
+        if not path.is_file():
+            print(f"{name}: no such chapter file", file=sys.stderr)
+            return 2
+        lines = wanted.setdefault(path, set() if line else None)
+        if line:
+            wanted[path] = (lines or set()) | {int(line)}
+    files = list(wanted) or [p.resolve() for p in chapter_files(settings)]
+    problems = []
+    chapters = []
+    for path in files:
+        chapter = read_chapter(path, settings)
+        problems += chapter.diagnostics
+        chapters.append(chapter)
+    if problems:
+        raise BookError(problems)
+    for chapter in chapters:
+        if translation.confirm(chapter, settings, wanted.get(chapter.file), everything=args.all):
+            print(f"{translation.lock_path(chapter.path)}: updated")
     return 0
 
 
@@ -107,7 +153,20 @@ def main(argv: list[str] | None = None) -> int:
 
     check = commands.add_parser("check", help="read and check every chapter")
     check.add_argument("--notebooks", action="store_true", help="also fail if notebooks/ is stale")
+    check.add_argument("--strict", action="store_true",
+                       help="fail on translation gaps and glossary findings too (also: translation.strict)")
     check.set_defaults(run=cmd_check)
+
+    status = commands.add_parser("status", help="translation coverage per chapter and language")
+    status.add_argument("--json", action="store_true", help="as JSON, for CI and badges")
+    status.set_defaults(run=cmd_status)
+
+    confirm = commands.add_parser(
+        "confirm", help="record translations as made from their source's current text (the lock files)")
+    confirm.add_argument("targets", nargs="*", metavar="FILE[:LINE]",
+                         help="chapters (default: all); with :LINE, also confirm the stale passage there")
+    confirm.add_argument("--all", action="store_true", help="confirm stale translations too")
+    confirm.set_defaults(run=cmd_confirm)
 
     build = commands.add_parser("notebooks", help="write and execute notebooks/ (cached)")
     build.set_defaults(run=cmd_notebooks)

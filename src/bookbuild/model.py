@@ -17,9 +17,12 @@ class Diagnostic:
     path: Path
     line: int
     message: str
+    # A translation gap (missing, draft, stale, glossary): reported, but the book still builds,
+    # unless the check is strict.
+    warning: bool = False
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        return f"{self.path}:{self.line}: {'warning: ' if self.warning else ''}{self.message}"
 
 
 class BookError(Exception):
@@ -38,6 +41,7 @@ class Prose:
     line: int
     lang: str | None = None
     frameworks: frozenset[str] | None = None
+    block: int | None = None  # index of its language block in ``Chapter.language_blocks``
 
     def shown_to(self, lang: str, framework: str) -> bool:
         return (self.lang is None or self.lang == lang) and (
@@ -73,6 +77,40 @@ class Reference:
     role: str  # "numref" or "eqref"
 
 
+@dataclass(frozen=True)
+class LanguageBlock:
+    """One ``:begin_lang:`` … ``:end_lang:`` block as written: what a translator works on.
+
+    ``text`` is the source between the markers, verbatim, without a ``:draft:`` mark; translation
+    states, PO entries and imports all read it from here."""
+
+    lang: str
+    line: int  # the :begin_lang: line
+    end: int  # the :end_lang: line
+    text: str
+    run: int  # language blocks with only blank lines between them share a run
+    draft: int | None = None  # the line of its `:draft:` mark: an unreviewed translation
+
+
+# The state of a passage in a language: the translation is done, an unreviewed draft, out of date
+# with its source (stale), or missing. The source language's own text is translated or missing.
+TRANSLATED, DRAFT, STALE, MISSING = "translated", "draft", "stale", "missing"
+STATES = (TRANSLATED, DRAFT, STALE, MISSING)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A passage of the book in every language: the language blocks that translate each other, and
+    the state of each language (computed by translation.py from the chapter and its lock file)."""
+
+    blocks: dict[str, LanguageBlock]  # by language; a missing language has none
+    states: dict[str, str]  # by language, every language of the book
+
+    @property
+    def line(self) -> int:
+        return min(block.line for block in self.blocks.values())
+
+
 Block = Prose | Code
 
 
@@ -88,7 +126,10 @@ class Chapter:
     headings: list[tuple[int, str | None]] = field(default_factory=list)  # (line, language)
     # Consecutive language blocks, as (language, line): each run must hold every language.
     language_runs: list[list[tuple[str, int]]] = field(default_factory=list)
+    language_blocks: list[LanguageBlock] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    file: Path | None = None  # where it was read from, for the files beside it (its translation lock)
+    passages: list[Passage] | None = None  # set once by translation.passages()
     default_framework: str = ""
     named_frameworks: frozenset[str] = frozenset()
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
 
+from .files import write_atomic
 from .model import Chapter, Code, Prose
 from .settings import Framework, Settings, requirement_pins
 from .texts import text
@@ -183,19 +182,6 @@ def save(notebook: NotebookNode, path: Path) -> bool:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, text)
     return True
-
-
-def write_atomic(path: Path, content: str) -> None:
-    """Write to a temporary file beside ``path``, then rename: the old file stays until the new
-    one is complete."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(content)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def load(path: Path) -> NotebookNode | None:

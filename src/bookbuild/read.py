@@ -8,6 +8,8 @@ The dialect, line by line:
   and the site.
 - ``:begin_lang:`en``` … ``:end_lang:`` holds prose for one language; ``:begin_tab:`pytorch```
   … ``:end_tab:`` prose for some frameworks. Framework blocks may sit inside language blocks.
+- ``:draft:`` alone on the first line of a translation's language block (any language but the
+  book's source language) marks that translation as unreviewed; deleting the line reviews it.
 - ``:label:`name``` names the heading (or figure) just before it, in every language at once;
   ``:eqlabel:`name``` names the display equation before it. ``:numref:`` and ``:eqref:`` refer.
 
@@ -20,13 +22,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .model import Chapter, Code, Diagnostic, Prose, Reference, Target
+from .model import Chapter, Code, Diagnostic, LanguageBlock, Prose, Reference, Target
 from .settings import Settings
 
 CODE_FENCE = re.compile(r"^```\s*\{\.python\s+\.input\b[^}]*\}\s*$")
 OTHER_FENCE = re.compile(r"^(`{3,}|~{3,})")
 BEGIN = re.compile(r"^:begin_(tab|lang):`([^`]*)`\s*$")
 END = re.compile(r"^:end_(tab|lang):\s*$")
+DRAFT = re.compile(r"^:draft:\s*$")
 LABEL = re.compile(r"^:(label|eqlabel):`([^`]+)`\s*$")
 ROLE = re.compile(r":(numref|eqref):`([^`]+)`")
 HEADING = re.compile(r"^#{1,6}\s")
@@ -48,6 +51,7 @@ class _Block:
     line: int
     lang: str | None
     frameworks: frozenset[str] | None
+    block: int | None = None  # its language block
 
 
 @dataclass
@@ -80,6 +84,10 @@ class _Reader:
     run_open: bool = False  # the last thing read was the end of a language block
     # Frameworks named by a `#@tab` line or a `:begin_tab:` block (not by `all`), as d2lbook counts.
     named_frameworks: set[str] = field(default_factory=set)
+    source: list[str] = field(default_factory=list)  # the file's lines, for the language blocks' text
+    language_blocks: list[LanguageBlock] = field(default_factory=list)
+    draft: int | None = None  # the open language block's :draft: line
+    seen_prose: bool = False  # the open language block has prose already
 
     def error(self, line: int, message: str) -> None:
         self.diagnostics.append(Diagnostic(self.path, line, message))
@@ -88,11 +96,14 @@ class _Reader:
     def add_prose_line(self, text: str, number: int) -> None:
         lang = self.lang[0] if self.lang else None
         frameworks = self.tab[0] if self.tab else None
+        if text.strip():
+            self.seen_prose = True
         if self.prose is None or (self.prose.lang, self.prose.frameworks) != (lang, frameworks):
             self.close_prose()
             if not text.strip():
                 return  # blank lines between blocks belong to no block
-            self.prose = _Block([], number, lang, frameworks)
+            block = len(self.language_blocks) if self.lang else None
+            self.prose = _Block([], number, lang, frameworks, block)
             self.items.append(self.prose)
         for match in ROLE.finditer(text):
             self.references.append(Reference(match.group(2).strip(), number, match.group(1)))
@@ -132,6 +143,7 @@ class _Reader:
                            f"{', '.join(self.settings.language_codes)})")
                 names = [names[0] if names else "?"]
             self.lang = (names[0], number)
+            self.draft, self.seen_prose = None, False
             if not self.run_open:
                 self.language_runs.append([])
             self.language_runs[-1].append((names[0], number))
@@ -149,6 +161,8 @@ class _Reader:
                 self.tab = None
             if not self.lang:
                 self.error(number, "stray :end_lang: with no open language block")
+            else:
+                self.close_language_block(number)
             self.lang = None
             self.run_open = True
             return
@@ -156,6 +170,23 @@ class _Reader:
             if not self.tab:
                 self.error(number, "stray :end_tab: with no open framework block")
             self.tab = None
+
+    def close_language_block(self, end: int) -> None:
+        assert self.lang is not None
+        start = self.lang[1]
+        body = [line for n, line in enumerate(self.source[start:end - 1], start=start + 1) if n != self.draft]
+        self.language_blocks.append(LanguageBlock(
+            lang=self.lang[0], line=start, end=end, text="\n".join(body),
+            run=len(self.language_runs) - 1, draft=self.draft))
+
+    def mark_draft(self, number: int) -> None:
+        """``:draft:``: the open translation has not been reviewed (see the module docstring)."""
+        if not self.lang or self.seen_prose or self.draft:
+            self.error(number, ":draft: must be the first line of a translation's language block")
+        elif self.lang[0] == self.settings.source_language:
+            self.error(number, f":draft: marks a translation, but {self.lang[0]!r} is the book's source language")
+        else:
+            self.draft = number
 
     def frameworks(self, names: list[str], number: int) -> list[str]:
         known = self.settings.framework_names
@@ -263,6 +294,7 @@ class _Reader:
     # -- the whole file ------------------------------------------------------------------------
     def read(self, text: str) -> None:
         lines = text.splitlines()
+        self.source = lines
         number = 0
         while number < len(lines):
             line = lines[number]
@@ -300,6 +332,8 @@ class _Reader:
                 self.begin(match.group(1), match.group(2), number)
             elif match := END.match(line):
                 self.end(match.group(1), number)
+            elif DRAFT.match(line):
+                self.mark_draft(number)
             elif match := LABEL.match(line.strip()):
                 self.label(match.group(1), match.group(2).strip(), number)
             elif STRAY_MARKER.search(line):
@@ -366,11 +400,12 @@ def read_chapter(path: Path, settings: Settings, text: str | None = None) -> Cha
     name = absolute.relative_to(settings.chapters_dir).with_suffix("").as_posix() if in_book else path.stem
     blocks = [
         item if isinstance(item, Code)
-        else Prose("\n".join(item.lines), item.line, item.lang, item.frameworks)
+        else Prose("\n".join(item.lines), item.line, item.lang, item.frameworks, item.block)
         for item in reader.items
     ]
-    return Chapter(path=shown, name=name, blocks=blocks, targets=reader.targets,
+    return Chapter(path=shown, name=name, file=absolute, blocks=blocks, targets=reader.targets,
                    references=reader.references, headings=reader.headings,
-                   language_runs=reader.language_runs, diagnostics=reader.diagnostics,
+                   language_runs=reader.language_runs, language_blocks=reader.language_blocks,
+                   diagnostics=reader.diagnostics,
                    default_framework=settings.default_framework,
                    named_frameworks=frozenset(reader.named_frameworks))

@@ -49,8 +49,12 @@ class Repository:
     def url(self) -> str:
         return f"https://github.com/{self.owner}/{self.name}"
 
-    def file_url(self, path: str) -> str:
-        return f"{self.url}/blob/{self.branch}/{path}"
+    def file_url(self, path: str, line: int | None = None) -> str:
+        return f"{self.url}/blob/{self.branch}/{path}" + (f"#L{line}" if line else "")
+
+    def edit_url(self, path: str) -> str:
+        """GitHub's editor for a file of the branch: where a reader fixes or translates a passage."""
+        return f"{self.url}/edit/{self.branch}/{path}"
 
     def colab_url(self, path: str) -> str:
         return f"https://colab.research.google.com/github/{self.owner}/{self.name}/blob/{self.branch}/{path}"
@@ -69,6 +73,9 @@ class Settings:
     config: dict  # the whole _config.yml, from which each edition's config is derived
     repository: Repository
     default_tab: str  # the framework a reader sees first, until they pick another
+    source_language: str = "en"  # the language the book is written in; the others translate it
+    strict: bool = False  # translation gaps and glossary findings fail `check`, as `check --strict` does
+    glossary: Path | None = None  # English term → approved translations (see glossary.py)
 
     @property
     def framework_names(self) -> tuple[str, ...]:
@@ -77,6 +84,11 @@ class Settings:
     @property
     def language_codes(self) -> tuple[str, ...]:
         return tuple(lang.code for lang in self.languages)
+
+    @property
+    def translations(self) -> tuple[str, ...]:
+        """Every language but the source one."""
+        return tuple(code for code in self.language_codes if code != self.source_language)
 
     @property
     def default_framework(self) -> str:
@@ -153,5 +165,14 @@ def load_settings(root: Path | str = ".") -> Settings:
     if default_tab not in names:
         raise ConfigError(f"_config.yml: bookbuild.default_tab is {default_tab!r}, "
                           f"not one of the frameworks ({', '.join(names)})")
+    translation = ours.get("translation") or {}
+    codes = [lang.code for lang in languages]
+    source = translation.get("source", codes[0])
+    if source not in codes:
+        raise ConfigError(f"_config.yml: bookbuild.translation.source is {source!r}, "
+                          f"not one of the languages ({', '.join(codes)})")
+    glossary = translation.get("glossary")
     return Settings(root=root, frameworks=frameworks, languages=languages, config=config,
-                    repository=load_repository(config), default_tab=default_tab)
+                    repository=load_repository(config), default_tab=default_tab,
+                    source_language=source, strict=bool(translation.get("strict", False)),
+                    glossary=root / glossary if glossary else None)

@@ -24,7 +24,7 @@ import nbformat
 import yaml
 from nbformat import NotebookNode
 
-from . import notebooks
+from . import notebooks, translation
 from .model import Chapter, Code, Prose
 from .settings import Settings
 from .texts import text
@@ -194,7 +194,7 @@ def write_edition(chapters: list[Chapter], settings: Settings, lang: str, source
             if committed.exists():
                 files[source / "_extra" / DOWNLOADS / framework / f"{chapter.name}.ipynb"] = committed.read_bytes()
     for asset in settings.chapters_dir.rglob("*"):
-        if asset.is_file() and asset.suffix != ".md":
+        if asset.is_file() and asset.suffix != ".md" and not asset.name.endswith(translation.LOCK_SUFFIX):
             files[source / "chapters" / asset.relative_to(settings.chapters_dir)] = asset.read_bytes()
     for chapter in chapters:
         files[source / "chapters" / f"{chapter.name}.ipynb"] = notebooks.dumps(
