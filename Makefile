@@ -14,7 +14,7 @@ CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup envs envs-gpu check notebooks html book test unit lint freshness test-notebooks test-gpu \
+.PHONY: help setup envs envs-gpu check status notebooks html book test unit lint freshness test-notebooks test-gpu \
 	test-browser chromium bench clean
 
 help: ## Show this help
@@ -35,7 +35,7 @@ envs: setup ## Create the kernel environments and register their Jupyter kernels
 envs-gpu: setup ## Create the GPU kernel environments (CUDA builds, GB each) and their kernels
 	$(BOOKBUILD) envs --gpu $(FRAMEWORK)
 
-check: setup ## Check every chapter (syntax, both languages, labels, references)
+check: setup ## Check every chapter (syntax, labels, references); translation gaps are warnings
 	$(BOOKBUILD) check
 
 notebooks: setup ## Write notebooks/ from chapters/, executing only what changed
@@ -53,8 +53,11 @@ lint: setup ## ruff over the toolchain and its tests; actionlint over the CI wor
 unit: setup ## Unit tests of the toolchain, and the d2lbook differential test
 	D2LBOOK_PYTHON=$$($(BOOKBUILD) env-python envs/d2lbook.txt) $(BIN)/pytest -q -rs -m "not browser" tests
 
-freshness: setup ## Fail if notebooks/ differs from what chapters/ produce
-	$(BOOKBUILD) check --notebooks
+freshness: setup ## Fail if notebooks/ differs from what chapters/ produce, or a translation has a gap (strict)
+	$(BOOKBUILD) check --strict --notebooks
+
+status: setup ## Translation coverage per chapter and language (bookbuild status --json for CI)
+	$(BOOKBUILD) status
 
 test-notebooks: setup ## Re-run every notebook cell with nbval on the CPU kernels
 	$(BOOKBUILD) test-notebooks $(FRAMEWORK)

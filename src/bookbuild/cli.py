@@ -79,6 +79,28 @@ def cmd_confirm(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_po(args: argparse.Namespace) -> int:
+    from . import po
+
+    settings = load_settings(args.root)
+    languages = [args.lang] if args.lang else list(settings.translations)
+    if any(lang not in settings.translations for lang in languages):
+        print(f"unknown translation language {args.lang!r} (expected one of {', '.join(settings.translations)})",
+              file=sys.stderr)
+        return 2
+    if args.action == "export":
+        chapters = read_book(settings, strict=False)
+        changed = po.export(chapters, settings, languages)
+        print(f"{len(changed)} PO files written under locale/")
+    else:
+        files = [Path(f) for f in args.files] or po.po_files(settings, languages)
+        changed = po.import_po(files, settings)
+        for path in changed:
+            print(f"{path.relative_to(settings.root)}: updated")
+        print(f"{len(files)} PO files read, {len(changed)} files changed")
+    return 0
+
+
 def cmd_notebooks(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     settings = load_settings(args.root)
@@ -167,6 +189,12 @@ def main(argv: list[str] | None = None) -> int:
                          help="chapters (default: all); with :LINE, also confirm the stale passage there")
     confirm.add_argument("--all", action="store_true", help="confirm stale translations too")
     confirm.set_defaults(run=cmd_confirm)
+
+    gettext = commands.add_parser("po", help="PO files for translation tools: export, or import them back")
+    gettext.add_argument("action", choices=["export", "import"])
+    gettext.add_argument("files", nargs="*", help="import: the PO files (default: all under locale/)")
+    gettext.add_argument("--lang", help="one translation language (default: all)")
+    gettext.set_defaults(run=cmd_po)
 
     build = commands.add_parser("notebooks", help="write and execute notebooks/ (cached)")
     build.set_defaults(run=cmd_notebooks)
