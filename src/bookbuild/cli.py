@@ -101,6 +101,26 @@ def cmd_po(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from .importer import import_chapter
+
+    settings = load_settings(args.root)
+    out = Path(args.out)
+    report = import_chapter(Path(args.source), out, settings, translation_file=Path(args.pt) if args.pt else None,
+                            reviewed=args.reviewed, force=args.force)
+    for note in report.notes:
+        print(note, file=sys.stderr)
+    print(f"wrote {out}" + (f" and {out.with_suffix('.lock.yml').name}" if out.with_suffix(".lock.yml").exists()
+                            else "") + f"; {len(report.notes)} notes")
+    toc = settings.root / "_toc.yml"
+    absolute = out.resolve()
+    if absolute.is_relative_to(settings.chapters_dir) and toc.exists():
+        entry = absolute.relative_to(settings.root).with_suffix("").as_posix()
+        if entry not in toc.read_text(encoding="utf-8"):
+            print(f"next: list `- file: {entry}` in _toc.yml, then run `make check`")
+    return 0
+
+
 def cmd_notebooks(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     settings = load_settings(args.root)
@@ -195,6 +215,14 @@ def main(argv: list[str] | None = None) -> int:
     gettext.add_argument("files", nargs="*", help="import: the PO files (default: all under locale/)")
     gettext.add_argument("--lang", help="one translation language (default: all)")
     gettext.set_defaults(run=cmd_po)
+
+    importing = commands.add_parser("import", help="turn existing material into a bilingual chapter")
+    importing.add_argument("source", help="an interleaved or monolingual file, or the original of --pt")
+    importing.add_argument("--pt", help="the translation of SOURCE, as a separate file: aligned by structure")
+    importing.add_argument("--out", required=True, help="the chapter to write, e.g. chapters/part/name.md")
+    importing.add_argument("--reviewed", action="store_true", help="the translations are reviewed (no :draft:)")
+    importing.add_argument("--force", action="store_true", help="replace --out if it exists")
+    importing.set_defaults(run=cmd_import)
 
     build = commands.add_parser("notebooks", help="write and execute notebooks/ (cached)")
     build.set_defaults(run=cmd_notebooks)

@@ -2,10 +2,11 @@
 translated, a draft, stale or missing.
 
 A *passage* is a language block of the source language (English, ``bookbuild.translation.source``)
-together with the blocks that translate it: within a run of language blocks (only blank lines
-between them), a block joins the passage before it unless that passage already has its language.
-So ``en pt en pt`` is two passages, and ``en en pt`` is an English passage whose Portuguese is
-missing, then a pair.
+together with the blocks that translate it, right after it: within a run of language blocks (only
+blank lines between them), a source block always starts a passage, and a translation joins the
+passage before it unless that passage already has its language. So ``en pt en pt`` is two
+passages, ``en en pt`` an English passage whose Portuguese is missing and then a pair, and
+``pt en pt`` a Portuguese passage with no English and then a pair.
 
 Where each state lives, so that all of them show in a diff of the repository:
 
@@ -54,12 +55,12 @@ def excerpt(text: str) -> str:
     return " ".join(words[:EXCERPT_WORDS]) + (" …" if len(words) > EXCERPT_WORDS else "")
 
 
-def pair_blocks(blocks: list[LanguageBlock]) -> list[dict[str, LanguageBlock]]:
+def pair_blocks(blocks: list[LanguageBlock], source: str) -> list[dict[str, LanguageBlock]]:
     """Group the language blocks into passages, run by run (see the module docstring)."""
     groups: list[dict[str, LanguageBlock]] = []
     run = None
     for block in blocks:
-        if groups and block.run == run and block.lang not in groups[-1]:
+        if groups and block.run == run and block.lang != source and block.lang not in groups[-1]:
             groups[-1][block.lang] = block
         else:
             groups.append({block.lang: block})
@@ -146,7 +147,7 @@ def dumps_lock(chapter_name: str, records: dict[str, list[Record]]) -> str:
 def analyse(chapter: Chapter, settings: Settings, lock: Lock) -> list[Passage]:
     """Every passage of the chapter, with its state in each language."""
     found = []
-    for blocks in pair_blocks(chapter.language_blocks):
+    for blocks in pair_blocks(chapter.language_blocks, settings.source_language):
         source = blocks.get(settings.source_language)
         states = {}
         for lang in settings.language_codes:
