@@ -267,12 +267,17 @@ def _split_list(chunk: Chunk, detector: Detector, path: Path, report: Report) ->
         for group in groups[1:]:
             head = ORDERED_ITEM.match(group.lines[0])
             if head and head.group(2) != "1":
-                offset = int(head.group(2)) - 1
-                group.lines = [ORDERED_ITEM.sub(lambda m: f"{m[1]}{int(m[2]) - offset}{m[3]}{m[4]}", ln)
-                               if ORDERED_ITEM.match(ln) and len(ORDERED_ITEM.match(ln)[1]) == len(head[1]) else ln
-                               for ln in group.lines]
+                group.lines = [_renumber(ln, len(head[1]), int(head[2]) - 1) for ln in group.lines]
                 report.note(path, group.line, f"renumbered the {group.lang} list to start at 1")
     return groups
+
+
+def _renumber(line: str, indent: int, offset: int) -> str:
+    """An item of an ordered list at ``indent``, its number lowered by ``offset``; any other line as is."""
+    item = ORDERED_ITEM.match(line)
+    if not item or len(item[1]) != indent:
+        return line
+    return f"{item[1]}{int(item[2]) - offset}{item[3]}{item[4]}{line[item.end():]}"
 
 
 # -- writing the chapter --------------------------------------------------------------------------------
