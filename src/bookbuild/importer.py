@@ -174,8 +174,10 @@ def _split_markers(body: list[str], first: int, kind: str) -> list[Chunk]:
 
     def flush() -> None:
         if pending:
-            is_figure = len(pending) == 1 and FIGURE.match(pending[0].strip())
-            found.append(Chunk("figure" if is_figure else "prose", list(pending), pending_line))
+            text = "\n".join(pending).strip()
+            kind_ = "figure" if len(pending) == 1 and FIGURE.match(text) else \
+                "math" if text.startswith("$$") and text.endswith("$$") and len(text) > 4 else "prose"
+            found.append(Chunk(kind_, list(pending), pending_line))
             pending.clear()
 
     for number, line in enumerate(body, start=first):

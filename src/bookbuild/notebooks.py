@@ -17,7 +17,8 @@ import nbformat
 from nbformat import NotebookNode
 
 from .files import write_atomic
-from .model import Chapter, Code, Prose
+from . import translation
+from .model import MISSING, Chapter, Code, Prose
 from .settings import Framework, Settings, requirement_pins
 from .texts import text
 
@@ -115,12 +116,32 @@ def code_cell(source: str, tags: list[str]) -> NotebookNode:
     return cell
 
 
+def translation_notice(state: str, text_lang: str, lang: str, settings: Settings, edit_url: str) -> tuple[str, str]:
+    """The markdown that opens and closes a passage shown with a notice (missing, draft or stale
+    translation): a one-line note with an edit link and, around text in another language, a
+    ``lang`` attribute for screen readers and browser translation."""
+    note = f"> *{text(lang, 'translation_' + state)}* [{text(lang, 'translation_edit')}]({edit_url})"
+    if state != MISSING:
+        return note, ""
+    tag = settings.language(text_lang).tag
+    return f'{note}\n\n<div lang="{tag}">', "</div>"
+
+
 def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: Settings) -> NotebookNode:
     """The notebook of one language and framework, without outputs."""
     cells: list[NotebookNode] = []
     prose: list[str] = []
+    shown = translation.edition_blocks(chapter, lang, settings)
+    edit_url = settings.repository.edit_url(f"chapters/{chapter.name}.md")
+    open_notice: list = [None, ""]  # the language block whose notice is open, and its closing text
+
+    def close_notice() -> None:
+        if open_notice[0] is not None and open_notice[1]:
+            prose.append(open_notice[1])
+        open_notice[:] = [None, ""]
 
     def flush_prose() -> None:
+        close_notice()
         if prose:
             cells.append(nbformat.v4.new_markdown_cell("\n\n".join(prose)))
             prose.clear()
@@ -132,8 +153,21 @@ def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: S
         cells.append(code_cell(setup_source(framework), ["setup"]))
     for block in chapter.blocks:
         if isinstance(block, Prose):
-            if block.shown_to(lang, framework.name):
-                prose.append(block.text)
+            if block.block is None:
+                if block.shown_to(lang, framework.name):
+                    close_notice()
+                    prose.append(block.text)
+                continue
+            if block.block not in shown or not (block.frameworks is None or framework.name in block.frameworks):
+                continue
+            if open_notice[0] != block.block:
+                close_notice()
+                notice = shown[block.block]
+                if notice is not None:
+                    opening, closing = translation_notice(*notice, lang, settings, edit_url)
+                    prose.append(opening)
+                    open_notice[:] = [block.block, closing]
+            prose.append(block.text)
         elif framework.name in block.frameworks:
             flush_prose()
             cells.append(code_cell(block.source, cell_tags(block)))

@@ -25,6 +25,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "footer": ('Text under <a href="https://creativecommons.org/licenses/by-sa/4.0/">CC BY-SA 4.0</a>, '
                    'code under the <a href="{license}">MIT license</a>.'),
         "search": "Search this book…",
+        # Notices over a passage whose translation is not done (translation.py's states).
+        "translation_missing": "This passage is not in English yet: it is shown in its original language.",
+        "translation_draft": "Machine translation, not reviewed yet.",
+        "translation_stale": "The original of this passage has changed since it was translated.",
+        "translation_edit": "Edit the chapter",
+        "translation_status": "Translation status",
     },
     "pt": {
         "language_name": "Português (Brasil)",
@@ -44,6 +50,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "footer": ('Texto sob a licença <a href="https://creativecommons.org/licenses/by-sa/4.0/deed.pt-br">'
                    'CC BY-SA 4.0</a>, código sob a <a href="{license}">licença MIT</a>.'),
         "search": "Pesquisar neste livro…",
+        "translation_missing": "Este trecho ainda não foi traduzido: segue o original em inglês.",
+        "translation_draft": "Tradução automática, ainda não revisada.",
+        "translation_stale": "O original deste trecho mudou depois da tradução: ela pode estar desatualizada.",
+        "translation_edit": "Editar o capítulo",
+        "translation_status": "Estado da tradução",
     },
 }
 

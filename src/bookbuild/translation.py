@@ -192,6 +192,22 @@ def shown_passage(passage: Passage, lang: str, settings: Settings) -> tuple[str,
     return fallback, MISSING
 
 
+def edition_blocks(chapter: Chapter, lang: str, settings: Settings) -> dict[int, tuple[str, str] | None]:
+    """The language blocks that the ``lang`` edition shows, by index in ``chapter.language_blocks``,
+    each with its notice: (state, language of its text), or ``None`` for a translated passage.
+    A missing translation shows the original (the source language's, else the passage's own)."""
+    index = {id(block): number for number, block in enumerate(chapter.language_blocks)}
+    shown: dict[int, tuple[str, str] | None] = {}
+    for passage in passages(chapter, settings):
+        choice = shown_passage(passage, lang, settings)
+        if choice is None:
+            shown[index[id(passage.blocks[lang])]] = None
+        else:
+            text_lang, state = choice
+            shown[index[id(passage.blocks[text_lang])]] = (state, text_lang)
+    return shown
+
+
 def check_translations(chapter: Chapter, settings: Settings) -> list[Diagnostic]:
     """The translation gaps of a chapter, as warnings at the line a translator has to look at."""
     lock = chapter_lock(chapter)
