@@ -24,13 +24,15 @@ import nbformat
 import yaml
 from nbformat import NotebookNode
 
-from . import notebooks, translation
+from . import notebooks, status, translation
 from .model import Chapter, Code, Prose
 from .settings import Settings
 from .texts import text
 
 # Where each edition serves the committed notebooks of its language, for "Download notebook".
 DOWNLOADS = "notebooks"
+# The page listing the translation's gaps, at the root of each edition.
+STATUS_PAGE = "translation-status"
 # Strings `sphinx_reader` puts on the pages, in the edition's language.
 PAGE_TEXTS = ("language_switch", "run_title", "open_colab", "launch_binder", "download_notebook", "search")
 
@@ -207,12 +209,25 @@ def edition_config(settings: Settings, lang: str, chapters: Sequence[Chapter]) -
     return config
 
 
+def edition_toc(settings: Settings, lang: str) -> dict:
+    """The book's table of contents, plus an unnumbered last part with the translation status page."""
+    toc = yaml.safe_load((settings.root / "_toc.yml").read_text(encoding="utf-8"))
+    if "parts" not in toc:
+        part = {key: toc.pop(key) for key in ("chapters",) if key in toc}
+        toc["parts"] = [{**part, **toc.get("options", {})}] if part else []
+    toc["parts"].append({"caption": text(lang, "contribute"), "numbered": False,
+                         "chapters": [{"file": STATUS_PAGE}]})
+    return toc
+
+
 def write_edition(chapters: list[Chapter], settings: Settings, lang: str, source: Path) -> None:
     """The edition's Jupyter Book source folder. Unchanged files keep their timestamps, so that
     Sphinx rebuilds only the pages whose content changed."""
     files = {source / "_config.yml": yaml.safe_dump(edition_config(settings, lang, chapters), allow_unicode=True,
                                                     sort_keys=False).encode(),
-             source / "_toc.yml": (settings.root / "_toc.yml").read_bytes()}
+             source / "_toc.yml": yaml.safe_dump(edition_toc(settings, lang), allow_unicode=True,
+                                                 sort_keys=False).encode(),
+             source / f"{STATUS_PAGE}.md": status.status_page(chapters, lang, settings).encode()}
     for framework in settings.framework_names:
         for chapter in chapters:
             committed = notebooks.notebook_path(settings.notebooks_dir, lang, framework, chapter)

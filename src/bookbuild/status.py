@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from . import translation
 from .model import MISSING, STATES, TRANSLATED, Chapter, Passage
 from .settings import Settings
+from .texts import text
 
 
 @dataclass(frozen=True)
@@ -110,3 +111,36 @@ def to_table(rows: list[Coverage], settings: Settings) -> str:
 
     rule = "  ".join("-" * width for width in widths)
     return "\n".join([render(header), rule, *map(render, body), rule, *map(render, total)]) + "\n"
+
+
+def status_page(chapters: list[Chapter], lang: str, settings: Settings) -> str:
+    """The editions' "Translation status" page, in ``lang``: a table of the translations' coverage
+    per chapter, then every gap with a link to its line in the repository."""
+    rows = [row for row in book_coverage(chapters, settings) if row.blocks[MISSING] or row.language != settings.source_language]
+    titles = {chapter.path.as_posix(): chapter.title(lang) for chapter in chapters}
+    states = [text(lang, f"state_{state}").capitalize() for state in STATES]
+    lines = [f"# {text(lang, 'translation_status')}", "", text(lang, "status_intro"), "",
+             f"| {text(lang, 'status_chapter')} | {text(lang, 'status_language')} | " + " | ".join(states)
+             + f" | {text(lang, 'status_done')} |",
+             "| --- | --- | " + " | ".join("---:" for _ in states) + " | ---: |"]
+    for row in rows:
+        name = text(row.language, "language_name")
+        lines.append(f"| {_cell(titles[row.chapter])} | {name} | "
+                     + " | ".join(str(row.words[state]) for state in STATES) + f" | {row.percent:.0f}% |")
+    lines += ["", f"## {text(lang, 'status_gaps')}", ""]
+    gaps = [row for row in rows if row.gaps]
+    if not gaps:
+        lines.append(text(lang, "status_complete"))
+    for row in gaps:
+        lines += ["", f"**{_cell(titles[row.chapter])}** ({text(row.language, 'language_name')})", ""]
+        for gap in row.gaps:
+            where = text(lang, "status_line", line=str(gap.line))
+            url = settings.repository.file_url(row.chapter, gap.line)
+            lines.append(f"- [{where}]({url}): {text(lang, f'state_{gap.state}')}, "
+                         f"{text(lang, 'status_words', words=str(gap.words))}. «{_cell(gap.excerpt)}»")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(value: str) -> str:
+    """Text safe inside a table cell or a list item: no pipes, no markup that could open a block."""
+    return value.replace("|", "\\|").replace("`", "").replace("*", "").replace("$", "").lstrip("#").strip()

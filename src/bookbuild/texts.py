@@ -31,6 +31,21 @@ TEXTS: dict[str, dict[str, str]] = {
         "translation_stale": "The original of this passage has changed since it was translated.",
         "translation_edit": "Edit the chapter",
         "translation_status": "Translation status",
+        "contribute": "Contribute",
+        "status_intro": ("How much of the book is translated, chapter by chapter, counted in words of the "
+                         "original. Each gap links to its place in the source: that is where help is needed. "
+                         "The numbers come from the chapters at the time this edition was built."),
+        "status_chapter": "Chapter",
+        "status_language": "Language",
+        "status_done": "Done",
+        "status_gaps": "Where help is needed",
+        "status_complete": "Every passage of the book is translated and reviewed.",
+        "status_line": "line {line}",
+        "status_words": "{words} words",
+        "state_translated": "translated",
+        "state_draft": "draft",
+        "state_stale": "stale",
+        "state_missing": "missing",
     },
     "pt": {
         "language_name": "Português (Brasil)",
@@ -55,6 +70,21 @@ TEXTS: dict[str, dict[str, str]] = {
         "translation_stale": "O original deste trecho mudou depois da tradução: ela pode estar desatualizada.",
         "translation_edit": "Editar o capítulo",
         "translation_status": "Estado da tradução",
+        "contribute": "Colabore",
+        "status_intro": ("Quanto do livro já está traduzido, capítulo por capítulo, contado em palavras do "
+                         "original. Cada lacuna leva ao seu lugar no código-fonte: é ali que a ajuda faz falta. "
+                         "Os números vêm dos capítulos no momento em que esta edição foi gerada."),
+        "status_chapter": "Capítulo",
+        "status_language": "Idioma",
+        "status_done": "Concluído",
+        "status_gaps": "Onde falta ajuda",
+        "status_complete": "Todos os trechos do livro estão traduzidos e revisados.",
+        "status_line": "linha {line}",
+        "status_words": "{words} palavras",
+        "state_translated": "traduzido",
+        "state_draft": "rascunho",
+        "state_stale": "desatualizado",
+        "state_missing": "faltando",
     },
 }
 

@@ -27,6 +27,7 @@ warns that it is unrecorded, since a later change to its source could not be not
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,8 +51,12 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(normalise(text).encode()).hexdigest()[:12]
 
 
+MARKERS = re.compile(r":(begin|end)_(tab|lang):(`[^`]*`)?")
+
+
 def excerpt(text: str) -> str:
-    words = normalise(text).split(" ")
+    """The first words of a passage, without its framework markers: enough to recognise it."""
+    words = normalise(MARKERS.sub(" ", text)).split(" ")
     return " ".join(words[:EXCERPT_WORDS]) + (" …" if len(words) > EXCERPT_WORDS else "")
 
 
