@@ -16,8 +16,8 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from .files import write_atomic
 from . import translation
+from .files import write_atomic
 from .model import MISSING, Chapter, Code, Prose
 from .settings import Framework, Settings, requirement_pins
 from .texts import text

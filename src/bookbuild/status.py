@@ -116,7 +116,8 @@ def to_table(rows: list[Coverage], settings: Settings) -> str:
 def status_page(chapters: list[Chapter], lang: str, settings: Settings) -> str:
     """The editions' "Translation status" page, in ``lang``: a table of the translations' coverage
     per chapter, then every gap with a link to its line in the repository."""
-    rows = [row for row in book_coverage(chapters, settings) if row.blocks[MISSING] or row.language != settings.source_language]
+    rows = [row for row in book_coverage(chapters, settings)
+            if row.blocks[MISSING] or row.language != settings.source_language]
     titles = {chapter.path.as_posix(): chapter.title(lang) for chapter in chapters}
     states = [text(lang, f"state_{state}").capitalize() for state in STATES]
     lines = [f"# {text(lang, 'translation_status')}", "", text(lang, "status_intro"), "",
