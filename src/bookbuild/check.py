@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import yaml
 
-from . import translation
+from . import glossary, translation
 from .model import Chapter, Diagnostic
 from .settings import Settings
 
@@ -62,9 +62,11 @@ def check_toc(chapters: list[Chapter], settings: Settings) -> list[Diagnostic]:
 
 def check_book(chapters: list[Chapter], settings: Settings) -> list[Diagnostic]:
     """Every rule, over every chapter; an empty list means the book can be built."""
-    found: list[Diagnostic] = []
+    terms = glossary.load(settings)
+    found: list[Diagnostic] = list(terms.problems)
     for chapter in chapters:
         found.extend(check_chapter(chapter, settings))
+        found.extend(glossary.check_chapter(chapter, settings, terms))
     first_target = {}
     for chapter in chapters:
         for target in chapter.targets:
