@@ -48,6 +48,8 @@ ORDERED_ITEM = re.compile(r"^(\s*)(\d+)([.)])(\s)")
 # What the detector should not see: code, math, links' targets, roles, markup.
 NOT_WORDS = re.compile(r"`[^`]*`|\$\$?[^$]*\$\$?|\]\([^)]*\)|:\w+:|https?://\S+|[#*_>\[\]()|~-]+|\d+")
 MIN_CONFIDENCE = 0.7
+# Two files are one section in two languages when at least this share of their anchors align.
+MIN_ALIGNED = 0.5
 
 
 @dataclass
@@ -163,7 +165,7 @@ def chunks(lines: list[str]) -> list[Chunk]:
         elif token.type in ("hr", "code_block"):
             found.append(Chunk("other", body, start + 1))
         else:  # paragraphs, lists, quotes, tables
-            found.extend(_split_markers(body, start + 1, "prose" if token.type != "paragraph" else "paragraph"))
+            found.extend(_split_markers(body, start + 1, "paragraph" if token.type == "paragraph_open" else "prose"))
     return found
 
 
@@ -297,7 +299,14 @@ Item = Chunk | Unit
 
 def render(items: list[Item], settings: Settings, reviewed: bool) -> str:
     out: list[str] = []
+    previous: Item | None = None
     for item in items:
+        glued = isinstance(item, Chunk) and item.kind == "marker" and isinstance(previous, Chunk) \
+            and previous.line + len(previous.lines) == item.line
+        previous = item
+        if glued:  # a label right under its equation or figure stays there
+            out[-1] += "\n" + item.text
+            continue
         if isinstance(item, Chunk):
             out.append(item.text)
             continue
@@ -312,35 +321,40 @@ def render(items: list[Item], settings: Settings, reviewed: bool) -> str:
 
 
 def interleaved(items: list[Chunk], settings: Settings) -> list[Item]:
-    """Pair each source block with the translation right after it (a label between two headings
-    moves after the pair); everything else stays in place, alone in its language."""
+    """Pair each source block with the translation right after it; everything else stays in place,
+    alone in its language. The labels of a heading pair go after the pair; those of a heading with
+    no partner go inside its language block, so that the edition showing it as a fallback has them."""
     source = settings.source_language
     found: list[Item] = []
     index = 0
     while index < len(items):
         chunk = items[index]
+        index += 1
         if not chunk.is_prose:
             found.append(chunk)
-            index += 1
             continue
         unit = Unit({chunk.lang: chunk})  # type: ignore[dict-item]
         found.append(unit)
-        index += 1
-        if chunk.lang != source:
-            continue
-        following = index
-        labels = []
-        while following < len(items) and items[following].kind == "marker" and chunk.kind == "heading" \
-                and items[following].lines[0].lstrip().startswith(":label:"):
-            labels.append(items[following])
-            following += 1
-        if following < len(items):
-            partner = items[following]
-            if partner.is_prose and partner.lang != source and partner.kind == chunk.kind:
-                unit.blocks[partner.lang] = partner  # type: ignore[index]
-                found.extend(labels)
-                index = following + 1
+        labels: list[Chunk] = []
+        while chunk.kind == "heading" and index < len(items) and _is_label(items[index]):
+            labels.append(items[index])
+            index += 1
+        partner = items[index] if index < len(items) else None
+        if chunk.lang == source and partner is not None and partner.is_prose and partner.lang != source \
+                and partner.kind == chunk.kind:
+            unit.blocks[partner.lang] = partner  # type: ignore[index]
+            index += 1
+            while chunk.kind == "heading" and index < len(items) and _is_label(items[index]):
+                labels.append(items[index])
+                index += 1
+            found.extend(labels)
+        else:
+            chunk.lines += [label.lines[0] for label in labels]
     return found
+
+
+def _is_label(chunk: Chunk) -> bool:
+    return chunk.kind == "marker" and chunk.lines[0].lstrip().startswith(":label:")
 
 
 def _tab_wrapped(items: list[Chunk], path: Path, report: Report) -> list[Chunk]:
@@ -400,10 +414,11 @@ def aligned(en: list[Chunk], pt: list[Chunk], en_path: Path, pt_path: Path, sett
     matcher = difflib.SequenceMatcher(None, [a.key() for a in en_anchors], [a.key() for a in pt_anchors],
                                       autojunk=False)
     opcodes = matcher.get_opcodes()
-    if en_anchors and pt_anchors and not any(op == "equal" for op, *_ in opcodes):
-        raise BookError([Diagnostic(pt_path, pt_anchors[0].line, f"aligns nowhere with {en_path}: none of its "
-                                    f"{len(pt_anchors)} headings, code cells, labels and equations matches one "
-                                    "there, in order")])
+    matched = sum(i2 - i1 for op, i1, i2, _, _ in opcodes if op == "equal")
+    if matched < MIN_ALIGNED * max(len(en_anchors), len(pt_anchors)):
+        raise BookError([Diagnostic(pt_path, pt_anchors[0].line if pt_anchors else 1, f"aligns nowhere with "
+                                    f"{en_path}: only {matched} of its {len(pt_anchors)} headings, code cells, "
+                                    f"labels and equations match the {len(en_anchors)} there, in order")])
     found: list[Item] = []
 
     def pair_prose(ens: list[Chunk], pts: list[Chunk]) -> None:
@@ -411,8 +426,8 @@ def aligned(en: list[Chunk], pt: list[Chunk], en_path: Path, pt_path: Path, sett
             found.extend(Unit({source: e, target: p}) for e, p in zip(ens, pts, strict=True))
             return
         if ens and pts:
-            report.note(en_path, ens[0].line, f"{len(ens)} paragraphs here and {len(pts)} in {pt_path}:"
-                        f"{pts[0].line}: paired as one passage")
+            report.note(en_path, ens[0].line, f"{_count(len(ens), 'block')} here and {_count(len(pts), 'block')} "
+                        f"in {pt_path}:{pts[0].line}: paired as one passage")
             found.append(Unit({source: _joined(ens), target: _joined(pts)}))
             return
         for chunk in ens:
@@ -450,6 +465,10 @@ def aligned(en: list[Chunk], pt: list[Chunk], en_path: Path, pt_path: Path, sett
                             "(the English file's code and structure are kept)")
     pair_prose(en_prose[-1], pt_prose[-1])
     return found
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _what(chunk: Chunk) -> str:
