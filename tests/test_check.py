@@ -100,6 +100,7 @@ def test_the_command_line_prints_file_line_message_and_fails(tmp_path, settings,
     book = tmp_path / "book"
     (book / "chapters").mkdir(parents=True)
     (book / "_config.yml").write_text((settings.root / "_config.yml").read_text())
+    (book / "glossary.yml").write_text((settings.root / "glossary.yml").read_text())
     (book / "_toc.yml").write_text("format: jb-book\nroot: chapters/bad\n")
     (book / "chapters" / "bad.md").write_text((CHAPTERS / "unknown-names.md").read_text())
     assert main(["--root", str(book), "check"]) == 1
@@ -122,6 +123,7 @@ def test_every_chapter_is_in_the_table_of_contents_and_back(tmp_path, settings):
     book = tmp_path / "book"
     (book / "chapters").mkdir(parents=True)
     (book / "_config.yml").write_text((settings.root / "_config.yml").read_text())
+    (book / "glossary.yml").write_text((settings.root / "glossary.yml").read_text())
     (book / "_toc.yml").write_text("format: jb-book\nroot: chapters/index\nchapters:\n  - file: chapters/gone\n")
     for name in ("index", "forgotten"):
         (book / "chapters" / f"{name}.md").write_text(

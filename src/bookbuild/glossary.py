@@ -150,7 +150,7 @@ def portuguese_word_forms(word: str) -> set[str]:
     if w in CONNECTORS:
         return {w}
     bases = {w}
-    if w.endswith("o"):
+    if w.endswith("o") and not w.endswith("ão"):
         bases.add(w[:-1] + "a")
     elif w.endswith("a"):
         bases.add(w[:-1] + "o")

@@ -7,12 +7,15 @@ status --json`` (for CI and badges) and the "Estado da tradução" page of the P
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from . import translation
 from .model import MISSING, STATES, TRANSLATED, Chapter, Passage
 from .settings import Settings
 from .texts import text
+
+WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,8 @@ class Coverage:
 def word_count(passage: Passage, settings: Settings) -> tuple[int, str]:
     """Words of the passage's original (the source language's block, else any), and its first words."""
     block = passage.blocks.get(settings.source_language) or passage.blocks[min(passage.blocks)]
-    return len(translation.normalise(block.text).split()), translation.excerpt(block.text)
+    words = WORD.findall(translation.MARKERS.sub(" ", block.text))
+    return len(words), translation.excerpt(block.text)
 
 
 def chapter_coverage(chapter: Chapter, settings: Settings) -> list[Coverage]:
