@@ -10,17 +10,13 @@ with draft notices and the English-only headings and passages with "not translat
 
 from __future__ import annotations
 
-import functools
 import shutil
-import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 
 import pytest
-import yaml
-from conftest import FIXTURES, REPO
+from conftest import FIXTURES, write_tiny_book
 from playwright.sync_api import Browser, Page
-from test_browser import SCREENSHOTS, Offline, QuietHandler, browser  # noqa: F401 - fixture
+from test_browser import SCREENSHOTS, Offline, browser, serve  # noqa: F401 - fixture
 
 from bookbuild import envs
 from bookbuild.build import build_notebooks, read_book
@@ -35,19 +31,10 @@ EDIT = "https://github.com/dl-hands-on/book/edit/main/chapters/part/section.md"
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("imported-book")
-    config = yaml.safe_load((REPO / "_config.yml").read_text())
-    for name, framework in config["bookbuild"]["frameworks"].items():
-        requirements = root / "envs" / f"{name}.txt"
-        requirements.parent.mkdir(exist_ok=True)
-        requirements.write_text(f"{name}==1.0\n")
-        framework["requirements"] = str(requirements.relative_to(root))
-        framework["setup"] = "import random\nrandom.seed(0)"
-    (root / "_config.yml").write_text(yaml.safe_dump(config))
-    shutil.copy(REPO / "glossary.yml", root / "glossary.yml")
+    root = write_tiny_book(tmp_path_factory.mktemp("imported-book"))
     (root / "_toc.yml").write_text("format: jb-book\nroot: chapters/part/section\noptions:\n  numbered: true\n"
                                    "chapters:\n  - file: chapters/part/windows\n")
-    (root / "chapters" / "part").mkdir(parents=True)
+    (root / "chapters" / "part").mkdir()
     shutil.copy(FIXTURES / "import" / "windows.md", root / "chapters" / "part" / "windows.md")
     settings = load_settings(root)
     import_chapter(FIXTURES / "import" / "interleaved.md", root / "chapters" / "part" / "section.md", settings)
@@ -56,13 +43,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         chapters = read_book(settings)
         assert build_notebooks(chapters, settings, settings.notebooks_dir, log=lambda _: None).failures == []
     assert build_site(chapters, settings) == 0
-    html = root / "_build" / "html"
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(html)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/"
-    server.shutdown()
-    thread.join()
+    with serve(root / "_build" / "html") as url:
+        yield url
 
 
 def language_of(page: Page, selector: str, text: str) -> str:
