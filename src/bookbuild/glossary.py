@@ -214,8 +214,18 @@ def prose_lines(block: LanguageBlock, keep_italics: bool = True) -> list[tuple[i
     return list(zip(numbers, text.split("\n"), strict=False))
 
 
+def english_words(terms: tuple[Term, ...]) -> tuple[re.Pattern[str], dict[str, Term]]:
+    """One expression for every inflected English form of the terms that have a translation of
+    their own, and the term each form belongs to: Portuguese prose is scanned once, not per term."""
+    owner = {form: term for term in terms if not term.kept for english in term.english
+             for form in english_forms(english)}
+    alternatives = "|".join(sorted((re.escape(f).replace(r"\ ", r"\s+") for f in owner), key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.IGNORECASE), owner
+
+
 def check_chapter(chapter: Chapter, settings: Settings, glossary: Glossary) -> list[Diagnostic]:
     found: list[Diagnostic] = []
+    scanners = {lang: english_words(tuple(terms)) for lang, terms in glossary.terms.items()}
     for passage in translation.passages(chapter, settings):
         source = passage.blocks.get(settings.source_language)
         for lang, terms in glossary.terms.items():
@@ -232,13 +242,12 @@ def check_chapter(chapter: Chapter, settings: Settings, glossary: Glossary) -> l
                         chapter.path, block.line, f"glossary: the {settings.source_language!r} passage at line "
                         f"{source.line} says {used!r}, and this {lang!r} translation uses none of "  # type: ignore[union-attr]
                         f"{', '.join(repr(a) for a in term.approved)} ({glossary.path}:{term.line})", warning=True))
-                if term.kept:
-                    continue
-                for number, line in plain:
-                    hit = next((m for e in term.english if (m := pattern(e, True).search(line))), None)
-                    if hit:
-                        found.append(Diagnostic(
-                            chapter.path, number, f"glossary: {hit.group(0)!r} is English; this {lang!r} "
-                            f"prose says {', '.join(repr(a) for a in term.approved)} "
-                            f"({glossary.path}:{term.line})", warning=True))
+            scanner, owner = scanners[lang]
+            for number, line in plain:
+                for hit in scanner.finditer(line) if owner else ():
+                    term = owner[" ".join(hit.group(0).lower().split())]
+                    found.append(Diagnostic(
+                        chapter.path, number, f"glossary: {hit.group(0)!r} is English; this {lang!r} "
+                        f"prose says {', '.join(repr(a) for a in term.approved)} "
+                        f"({glossary.path}:{term.line})", warning=True))
     return found

@@ -39,6 +39,7 @@ from .model import DRAFT, MISSING, STALE, TRANSLATED, BookError, Chapter, Diagno
 from .settings import Settings
 
 LOCK_SUFFIX = ".lock.yml"
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml where PyYAML has it: locks are long
 EXCERPT_WORDS = 8
 
 
@@ -110,7 +111,7 @@ def read_lock(path: Path, shown: Path | None = None) -> Lock:
     if not path.exists():
         return lock
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=LOADER) or {}
     except (OSError, UnicodeDecodeError) as error:
         lock.problems.append(Diagnostic(shown, 1, f"cannot read the translation lock: {error}"))
         return lock
