@@ -69,7 +69,7 @@ chromium: ## Install Debian's Chromium for the browser tests, if it is missing
 	@test -x $(CHROMIUM) || { echo "installing Debian's chromium for the browser tests"; \
 		$(SUDO) apt-get update && $(SUDO) apt-get install -y chromium fonts-dejavu-core; }
 
-test-browser: html chromium ## Browser tests of both editions, offline, in headless Chromium; screenshots in _build/screenshots/
+test-browser: html chromium ## Browser tests of both editions and of an imported chapter, offline, in headless Chromium
 	CHROMIUM=$(CHROMIUM) $(BIN)/pytest -q -m browser tests
 
 test: lint unit freshness test-notebooks html test-browser ## Every test (FRAMEWORK=x: nbval for x only); no GPU needed
