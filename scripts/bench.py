@@ -16,7 +16,7 @@ from bookbuild.nbval_run import notebooks_of
 from bookbuild.settings import load_settings
 
 REPO = Path(__file__).resolve().parent.parent
-COPIED = ["_config.yml", "_toc.yml", "chapters", "envs", "tests/nbval-sanitize.cfg"]
+COPIED = ["_config.yml", "_toc.yml", "glossary.yml", "chapters", "envs", "tests/nbval-sanitize.cfg"]
 EDITED = "chapters/deep-learning-computation/custom-layer.md"
 
 
