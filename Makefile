@@ -14,8 +14,8 @@ CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup envs envs-gpu check status notebooks html book test unit lint freshness test-notebooks test-gpu \
-	test-browser chromium bench clean
+.PHONY: help setup envs envs-gpu check references status notebooks html book test unit lint freshness test-notebooks \
+	test-gpu test-browser chromium bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ envs-gpu: setup ## Create the GPU kernel environments (CUDA builds, GB each) and
 
 check: setup ## Check every chapter (syntax, labels, references); translation gaps are warnings
 	$(BOOKBUILD) check
+
+references: setup ## Also list every :numref: that points forward in the table of contents (to review)
+	$(BOOKBUILD) check --references
 
 notebooks: setup ## Write notebooks/ from chapters/, executing only what changed
 	$(BOOKBUILD) notebooks

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from . import envs, execute, notebooks
 from .check import check_book, check_chapter, check_toc
+from .crossref import book_anchors
 from .model import BookError, Chapter, Diagnostic
 from .read import read_chapter
 from .settings import Settings
@@ -49,12 +50,14 @@ def build_notebooks(chapters: list[Chapter], settings: Settings, out: Path, *, l
     """
     report = Report()
     languages = languages or settings.language_codes
+    anchors = book_anchors(chapters, settings)
     for chapter in chapters:
         for framework in settings.frameworks:
             if not chapter.has_framework(framework.name):
                 continue  # as d2lbook, which writes no notebook for a framework a file never names
             paths = {lang: notebooks.notebook_path(out, lang, framework.name, chapter) for lang in languages}
-            books = {lang: notebooks.make_notebook(chapter, lang, framework, settings) for lang in languages}
+            books = {lang: notebooks.make_notebook(chapter, lang, framework, settings, anchors)
+                     for lang in languages}
             first = books[languages[0]]
             if execute_code and execute.has_code(first):
                 key = execute.cache_key(first, envs.fingerprint(framework.requirements))
@@ -86,12 +89,13 @@ def orphan_notebooks(chapters: list[Chapter], settings: Settings) -> list[Path]:
 def stale_notebooks(chapters: list[Chapter], settings: Settings) -> list[str]:
     """Why each committed notebook differs from what the chapters produce now, if it does."""
     problems = []
+    anchors = book_anchors(chapters, settings)
     for chapter in chapters:
         for framework in settings.frameworks:
             for lang in settings.language_codes:
                 path = notebooks.notebook_path(settings.notebooks_dir, lang, framework.name, chapter)
                 shown = path.relative_to(settings.root)
-                notebook = notebooks.make_notebook(chapter, lang, framework, settings)
+                notebook = notebooks.make_notebook(chapter, lang, framework, settings, anchors)
                 if not path.exists():
                     problems.append(f"{shown}: missing")
                     continue

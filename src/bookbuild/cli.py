@@ -9,6 +9,8 @@ from pathlib import Path
 
 from . import envs
 from .build import build_notebooks, chapter_files, convert_file, orphan_notebooks, read_book, stale_notebooks
+from .check import forward_references, toc_entries
+from .crossref import load_toc
 from .model import BookError, Diagnostic
 from .settings import ConfigError, load_settings
 
@@ -27,6 +29,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"checked {len(chapters)} chapters: code cells "
           + ", ".join(f"{f} {n}" for f, n in cells.items())
           + f"; {varies} marked #@varies")
+    if args.references:
+        ahead = forward_references(chapters, toc_entries(load_toc(settings)))
+        for reference in ahead:
+            print(reference)
+        print(f"{len(ahead)} :numref: references point forward in the table of contents "
+              "(a listing to review, not an error)")
     if args.notebooks:
         stale = stale_notebooks(chapters, settings)
         for problem in stale:
@@ -197,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--notebooks", action="store_true", help="also fail if notebooks/ is stale")
     check.add_argument("--strict", action="store_true",
                        help="fail on translation gaps and glossary findings too (also: translation.strict)")
+    check.add_argument("--references", action="store_true",
+                       help="also list every :numref: that points forward in the table of contents")
     check.set_defaults(run=cmd_check)
 
     status = commands.add_parser("status", help="translation coverage per chapter and language")

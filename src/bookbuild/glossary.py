@@ -113,9 +113,9 @@ def _term(entry: object, line: int, lang: str) -> Term | str:
     approved = english if entry.get("keep") is True else _strings(entry.get(lang))
     if not english or not approved:
         return f"a term needs `en` and either `{lang}` (its approved translations) or `keep: true`"
-    unknown = set(entry) - {"en", lang, "keep"}
+    unknown = set(entry) - {"en", lang, "keep", "note"}
     if unknown:
-        return f"unknown key(s) {', '.join(sorted(unknown))} (expected en, {lang}, keep)"
+        return f"unknown key(s) {', '.join(sorted(unknown))} (expected en, {lang}, keep, note)"
     return Term(english, approved, line)
 
 

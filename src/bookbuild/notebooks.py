@@ -17,6 +17,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from . import translation
+from .crossref import Anchor, plain_references
 from .files import write_atomic
 from .model import MISSING, Chapter, Code, Prose
 from .settings import Framework, Settings, requirement_pins
@@ -127,8 +128,10 @@ def translation_notice(state: str, text_lang: str, lang: str, settings: Settings
     return f'{note}\n\n<div lang="{tag}">', "</div>"
 
 
-def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: Settings) -> NotebookNode:
-    """The notebook of one language and framework, without outputs."""
+def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: Settings,
+                  anchors: dict[str, Anchor] | None = None) -> NotebookNode:
+    """The notebook of one language and framework, without outputs. ``anchors`` numbers the
+    book's labels, so that references read "Section 1.2" as in the HTML (see crossref)."""
     cells: list[NotebookNode] = []
     prose: list[str] = []
     shown = translation.edition_blocks(chapter, lang, settings)
@@ -156,7 +159,7 @@ def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: S
             if block.block is None:
                 if block.shown_to(lang, framework.name):
                     close_notice()
-                    prose.append(block.text)
+                    prose.append(plain_references(block.text, lang, chapter, anchors or {}))
                 continue
             if block.block not in shown or not (block.frameworks is None or framework.name in block.frameworks):
                 continue
@@ -167,7 +170,8 @@ def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: S
                     opening, closing = translation_notice(*notice, lang, settings, edit_url)
                     prose.append(opening)
                     open_notice[:] = [block.block, closing]
-            prose.append(block.text)
+            # The text's own language words its references: "Section 1.2" in an untranslated passage.
+            prose.append(plain_references(block.text, block.lang or lang, chapter, anchors or {}))
         elif framework.name in block.frameworks:
             flush_prose()
             cells.append(code_cell(block.source, cell_tags(block)))

@@ -46,6 +46,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "state_draft": "draft",
         "state_stale": "stale",
         "state_missing": "missing",
+        # A :numref: in a notebook, worded as Sphinx words it in the HTML ("Section %s", "Fig. %s").
+        "section_reference": "Section {number}",
+        "figure_reference": "Fig. {number}",
+        "table_reference": "Table {number}",
     },
     "pt": {
         "language_name": "Português (Brasil)",
@@ -85,6 +89,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "state_draft": "rascunho",
         "state_stale": "desatualizado",
         "state_missing": "faltando",
+        "section_reference": "Seção {number}",
+        "figure_reference": "Fig. {number}",
+        "table_reference": "Tabela {number}",
     },
 }
 
