@@ -1,9 +1,13 @@
 """Benchmark the build on a scratch copy of the book: how long each kind of rebuild takes, and
-how many kernels it starts. Run with `make bench`; the committed notebooks are not touched."""
+how many kernels it starts; and how fast the reader is, on the book and on a generated chapter of
+5,000 paragraphs and 2,000 code cells. Run with `make bench` (`--reader`: the reader's figures
+only, in seconds); the committed notebooks are not touched."""
 
 from __future__ import annotations
 
+import argparse
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -43,15 +47,89 @@ def timed(command: list[str], root: Path) -> float:
     return time.perf_counter() - start
 
 
+def copy_book(root: Path) -> None:
+    for name in COPIED:
+        source, target = REPO / name, root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if source.is_dir() else shutil.copy2)(source, target)
+
+
+def generated_chapter(paragraphs: int = 5000, cells: int = 2000) -> str:
+    """A long bilingual chapter with every construct the reader handles: paired language blocks
+    with headings, labels, references, math and framework blocks, and code cells for every
+    framework. Deterministic, so that every run measures the same text."""
+    pairs = paragraphs // 2  # each English paragraph has its Portuguese twin
+    parts: list[str] = []
+    for cell in range(cells):
+        section = cell % 50 == 0
+        first, last = pairs * cell // cells, pairs * (cell + 1) // cells
+        for lang, word in (("en", "Section"), ("pt", "Seção")):
+            body = [f"## {word} {cell}\n"] if section else []
+            body += [f"Paragraph {n} ({lang}) refers to :numref:`sec_gen_0` and has $x_{{{n}}}$ inline math,\n"
+                     f"wrapped over two lines with `code` in it.\n" for n in range(first, last)]
+            if cell % 20 == 5:
+                body.append(f":begin_tab:`pytorch`\nOnly PyTorch readers ({lang}) see this.\n:end_tab:\n")
+            parts.append(f":begin_lang:`{lang}`\n" + "\n".join(body) + ":end_lang:\n")
+        if section:
+            parts.append(f":label:`sec_gen_{cell}`\n")
+        if cell % 10 == 3:
+            parts.append(f"$$y_{{{cell}}} = \\sum_i w_i x_i$$\n:eqlabel:`eq_gen_{cell}`\n")
+        framework = ("mxnet", "pytorch", "tensorflow", "all")[cell % 4]
+        parts.append(f"```{{.python .input}}\n#@tab {framework}\nvalue_{cell} = {cell} * 2\nprint(value_{cell})\n```\n")
+    return "\n".join(parts)
+
+
+def timed_cpu(command: list[str], root: Path) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (user + system) of a command: on a shared machine the CPU time
+    varies far less with the load than the wall-clock time."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = timed(command, root)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def best_of(commands: list[list[str]], root: Path) -> tuple[float, float]:
+    runs = [timed_cpu(command, root) for command in commands]
+    return min(wall for wall, _ in runs), min(cpu for _, cpu in runs)
+
+
+def reader_rows(bookbuild: str) -> list[tuple[str, tuple[float, float]]]:
+    """`check` and `convert --no-execute`, as an author runs them, on the book and on a generated
+    chapter (added to a scratch copy of the book); the best of three runs, each converting into a
+    new folder."""
+    def convert(chapter: str) -> list[list[str]]:
+        return [[bookbuild, "convert", chapter, "--out", f"out-{run}", "--no-execute"] for run in range(3)]
+
+    check = [[bookbuild, "check"]] * 3
+    with tempfile.TemporaryDirectory(prefix="bookbuild-bench-") as scratch:
+        root = Path(scratch)
+        copy_book(root)
+        rows = [("check, the book", best_of(check, root)),
+                ("convert --no-execute, custom-layer.md",
+                 best_of(convert("chapters/deep-learning-computation/custom-layer.md"), root))]
+        (root / "chapters/generated.md").write_text(generated_chapter())
+        with (root / "_toc.yml").open("a") as toc:
+            toc.write("  - file: chapters/generated\n")
+        rows.append(("check, the book + generated chapter", best_of(check, root)))
+        rows.append(("convert --no-execute, generated chapter", best_of(convert("chapters/generated.md"), root)))
+    return rows
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--reader", action="store_true", help="only the reader's figures (check, convert)")
+    args = parser.parse_args()
     bookbuild = str(Path(sys.executable).parent / "bookbuild")
+    print(f"{'reader (best of 3 runs)':40} {'seconds':>8} {'CPU s':>8}")
+    for step, (wall, cpu) in reader_rows(bookbuild):
+        print(f"{step:40} {wall:8.2f} {cpu:8.2f}")
+    if args.reader:
+        return
+    print()
     rows = []
     with tempfile.TemporaryDirectory(prefix="bookbuild-bench-") as scratch:
         root = Path(scratch)
-        for name in COPIED:
-            source, target = REPO / name, root / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            (shutil.copytree if source.is_dir() else shutil.copy2)(source, target)
+        copy_book(root)
         rows.append(("cold notebook build", *build(root)))
         rows.append(("no-op rebuild", *build(root)))
         edit(root, r"^(:begin_lang:`pt`\n#.*\n)", r"\1Uma frase nova.\n")

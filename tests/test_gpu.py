@@ -17,7 +17,7 @@ from nbval.plugin import get_sanitize_patterns
 
 from bookbuild import envs, nbval_run
 from bookbuild.notebooks import kernel_display_name, kernel_name
-from bookbuild.settings import Settings
+from bookbuild.settings import ConfigError, Settings
 
 REPO = Path(__file__).resolve().parent.parent
 FRAMEWORKS = ["mxnet", "pytorch", "tensorflow"]
@@ -120,7 +120,7 @@ def test_an_external_gpu_python_must_exist(settings, monkeypatch, tmp_path):
     monkeypatch.setenv("BOOKBUILD_ENVS", str(tmp_path))
     assert envs.installed_python(framework, "gpu") is None
     monkeypatch.setenv("BOOKBUILD_PYTORCH_GPU_PYTHON", str(tmp_path / "python3"))
-    with pytest.raises(FileNotFoundError, match="BOOKBUILD_PYTORCH_GPU_PYTHON"):
+    with pytest.raises(ConfigError, match="no such file \\(named by BOOKBUILD_PYTORCH_GPU_PYTHON\\)"):
         envs.installed_python(framework, "gpu")
     (tmp_path / "python3").touch()
     assert envs.installed_python(framework, "gpu") == tmp_path / "python3"

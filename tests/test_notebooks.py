@@ -121,7 +121,8 @@ def run_setup(source: str, monkeypatch, on_colab: bool) -> list[list[str]]:
 def test_setup_cell_installs_the_pinned_framework_on_colab_only(tiny_book, monkeypatch, capsys):
     settings = load_settings(tiny_book)
     (tiny_book / "envs" / "tensorflow.txt").write_text(
-        "# TensorFlow kernel\ntensorflow-cpu==2.21.0\nkeras==3.15.1  # Keras 3\nnumpy==2.4.6\nipykernel==6.31.0\n")
+        "# TensorFlow kernel\n# python: 3.11\ntensorflow-cpu==2.21.0\nkeras==3.15.1  # Keras 3\nnumpy==2.4.6\n"
+        "ipykernel==6.31.0\n")
     framework = settings.framework("tensorflow")
     source = notebooks.setup_source(framework)
     assert run_setup(source, monkeypatch, on_colab=False) == []

@@ -32,14 +32,14 @@ def test_links_derive_from_the_configured_repository(tiny_book):
 @pytest.mark.parametrize(("changes", "message"), [
     ({"repository__url": "https://gitlab.com/someone/book"}, "repository.url must be a GitHub repository"),
     ({"repository__url": "github.com/someone/book"}, "repository.url must be a GitHub repository"),
-    ({"repository__branch": ""}, "repository.branch is missing"),
+    ({"repository__branch": ""}, "repository.branch: is empty"),
     ({"bookbuild__default_tab": "jax"}, "bookbuild.default_tab is 'jax', not one of the frameworks"),
 ])
 def test_bad_settings_are_named_in_the_error(tiny_book, capsys, changes, message):
     configure(tiny_book, **changes)
     with pytest.raises(ConfigError, match=message):
         load_settings(tiny_book)
-    assert main(["--root", str(tiny_book), "check"]) == 2
+    assert main(["--root", str(tiny_book), "check"]) == 1
     assert message in capsys.readouterr().err
 
 

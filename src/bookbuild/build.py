@@ -1,38 +1,27 @@
-"""The pipeline from chapters to executed notebooks: read, check, write, execute with the cache."""
+"""The pipeline from chapters to executed notebooks: read, check, write, execute with the cache.
+
+Nothing built is lost: a notebook is written only once all of its run succeeded, atomically, and
+``convert`` never replaces an executed notebook with one without outputs, nor writes into the
+book's own notebooks/, unless told to with ``--force``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from nbformat import NotebookNode
+
 from . import envs, execute, notebooks
-from .check import check_book, check_chapter, check_toc
+from .check import chapter_files, check_chapter, read_book
 from .crossref import book_anchors
 from .model import BookError, Chapter, Diagnostic
 from .read import read_chapter
+from .requirements import read_environment
 from .settings import Settings
 
-
-def chapter_files(settings: Settings) -> list[Path]:
-    return sorted(settings.chapters_dir.rglob("*.md"))
-
-
-def read_book(settings: Settings, *, strict: bool | None = None,
-              warnings: list[Diagnostic] | None = None) -> list[Chapter]:
-    """Read and check every chapter; raise every problem of every file at once.
-
-    Warnings (translation gaps) go to ``warnings`` when given; a strict check (``strict``, or by
-    default the book's ``translation.strict`` setting) raises them as errors.
-    """
-    chapters = [read_chapter(path, settings) for path in chapter_files(settings)]
-    problems = check_book(chapters, settings) + check_toc(chapters, settings)
-    strict = settings.strict if strict is None else strict
-    errors = [replace(d, warning=False) if strict else d for d in problems if strict or not d.warning]
-    if errors:
-        raise BookError(errors)
-    if warnings is not None:
-        warnings.extend(sorted((d for d in problems if d.warning), key=lambda d: (str(d.path), d.line)))
-    return chapters
+__all__ = ["build_notebooks", "chapter_files", "convert_file", "orphan_notebooks", "read_book", "stale_notebooks"]
 
 
 @dataclass
@@ -42,14 +31,16 @@ class Report:
     failures: list[str] = field(default_factory=list)
 
 
-def build_notebooks(chapters: list[Chapter], settings: Settings, out: Path, *, languages=None,
-                    execute_code: bool = True, log=print) -> Report:
-    """Write every (language, framework) notebook of the chapters below ``out``.
-
-    A (chapter, framework) pair whose code fails leaves its earlier notebooks untouched.
+def book_notebooks(chapters: list[Chapter], settings: Settings, out: Path, report: Report, *, languages=None,
+                   execute_code: bool = True, log=print) -> Iterator[tuple[Path, NotebookNode]]:
+    """Every (language, framework) notebook of the chapters, with the path it belongs at below
+    ``out``, executed or with the outputs of an earlier build of the same code. A (chapter,
+    framework) pair whose code fails is reported and yields nothing, so its old notebooks stay.
+    Without ``execute_code`` no kernel starts: code whose outputs are not known yet has none.
     """
-    report = Report()
     languages = languages or settings.language_codes
+    for framework in settings.frameworks:
+        read_environment(framework.requirements)  # a broken one stops the run before anything is written
     anchors = book_anchors(chapters, settings)
     for chapter in chapters:
         for framework in settings.frameworks:
@@ -59,22 +50,36 @@ def build_notebooks(chapters: list[Chapter], settings: Settings, out: Path, *, l
             books = {lang: notebooks.make_notebook(chapter, lang, framework, settings, anchors)
                      for lang in languages}
             first = books[languages[0]]
-            if execute_code and execute.has_code(first):
+            if execute.has_code(first):
                 key = execute.cache_key(first, envs.fingerprint(framework.requirements))
                 executed = execute.cached_outputs(key, list(paths.values()))
-                if executed is None:
+                if executed is None and execute_code:
                     log(f"executing {chapter.name} [{framework.name}]")
                     report.kernels_started += 1
+                    timeouts = [None] + [cell.timeout for cell in chapter.code_cells(framework.name)]
                     try:
-                        executed = execute.run(first, envs.ensure_kernel(framework, log))
+                        executed = execute.run(first, envs.ensure_kernel(framework, log), settings.timeout, timeouts)
                     except execute.CellFailure as failure:
                         report.failures.append(_blame(chapter, framework.name, failure))
                         continue
-                for notebook in books.values():
-                    execute.apply_outputs(notebook, executed, key)
+                if executed is not None:
+                    for notebook in books.values():
+                        execute.apply_outputs(notebook, executed, key)
             for lang, notebook in books.items():
-                if notebooks.save(notebook, paths[lang]):
-                    report.written.append(paths[lang])
+                yield paths[lang], notebook
+
+
+def build_notebooks(chapters: list[Chapter], settings: Settings, out: Path, *, languages=None,
+                    execute_code: bool = True, log=print) -> Report:
+    """Write every (language, framework) notebook of the chapters below ``out``.
+
+    A (chapter, framework) pair whose code fails leaves its earlier notebooks untouched.
+    """
+    report = Report()
+    for path, notebook in book_notebooks(chapters, settings, out, report, languages=languages,
+                                         execute_code=execute_code, log=log):
+        if notebooks.save(notebook, path):
+            report.written.append(path)
     return report
 
 
@@ -114,26 +119,83 @@ def stale_notebooks(chapters: list[Chapter], settings: Settings) -> list[str]:
     return problems
 
 
-def convert_file(path: Path, settings: Settings, out: Path, *, lang: str | None,
-                 execute_code: bool, log=print) -> Report:
-    """Convert one chapter, bilingual or plain d2lbook, without the book-wide checks."""
+def convert_file(path: Path, settings: Settings, out: Path, *, lang: str | None, execute_code: bool,
+                 force: bool = False, log=print) -> Report:
+    """Convert one chapter, bilingual or plain d2lbook, without the book-wide checks.
+
+    Every notebook is made before any is written, and none is written if anything failed or if
+    writing would lose something (see ``refusals``).
+    """
+    problems = _convert_arguments(path, settings, out, force)
+    if problems:
+        raise BookError(problems)
     chapter = read_chapter(path, settings)
-    problems: list[Diagnostic] = list(chapter.diagnostics)
-    if chapter.bilingual:
-        problems = [d for d in check_chapter(chapter, settings) if not d.warning]
+    problems = [d for d in check_chapter(chapter, settings) if not d.warning] if chapter.bilingual \
+        else list(chapter.diagnostics)
+    if not chapter.blocks and not problems:
+        problems.append(Diagnostic(chapter.path, 1, "empty chapter: nothing to convert"))
     if problems:
         raise BookError(problems)
     languages = (lang,) if lang else (settings.language_codes if chapter.bilingual
                                      else settings.language_codes[:1])
-    return build_notebooks([chapter], settings, out, languages=languages,
-                           execute_code=execute_code, log=log)
+    report = Report()
+    made = list(book_notebooks([chapter], settings, out, report, languages=languages,
+                               execute_code=execute_code, log=log))
+    if report.failures:
+        return report
+    if not force and (problems := refusals(made)):
+        raise BookError(problems)
+    for target, notebook in made:
+        if notebooks.save(notebook, target):
+            report.written.append(target)
+    return report
+
+
+def _convert_arguments(path: Path, settings: Settings, out: Path, force: bool) -> list[Diagnostic]:
+    problems = []
+    if path.is_dir():
+        problems.append(Diagnostic(path, None, "is a folder: convert takes one chapter file"))
+    elif not path.exists():
+        broken = path.is_symlink()
+        problems.append(Diagnostic(path, None, "broken link: it points to a file that does not exist" if broken
+                                   else "no such file"))
+    if out.exists() and not out.is_dir():
+        problems.append(Diagnostic(out, None, "--out names a file: it must be a folder (it gets "
+                                   "{language}/{framework}/ folders of notebooks)"))
+    elif not force and out.resolve().is_relative_to(settings.notebooks_dir):
+        problems.append(Diagnostic(out, None, "--out is inside the book's notebooks/, which `bookbuild notebooks` "
+                                   "writes and keeps executed: choose another folder, or pass --force"))
+    return problems
+
+
+def refusals(made: list[tuple[Path, NotebookNode]]) -> list[Diagnostic]:
+    """Files that writing these notebooks would lose: outputs of an earlier run, where the new
+    notebook has none (its code changed and nothing ran), or a file that is not a notebook."""
+    found = []
+    for path, notebook in made:
+        if not path.exists():
+            continue
+        old = notebooks.load(path)
+        if old is None:
+            found.append(Diagnostic(path, None, "exists and is not a notebook: not overwritten (--force "
+                                    "overwrites it)"))
+        elif execute.has_outputs(old) and not execute.has_outputs(notebook):
+            found.append(Diagnostic(path, None, "holds executed outputs that this run would drop (the code changed "
+                                    "and nothing ran): run without --no-execute, or pass --force"))
+    return found
 
 
 def _blame(chapter: Chapter, framework: str, failure: execute.CellFailure) -> str:
     """``file:line`` of the failing cell in the chapter (code cell 0 is the setup cell)."""
-    if failure.index == 0:
+    if failure.index < 0:
+        where = f"{chapter.path}:1: [{framework}] the kernel did not start"
+    elif failure.index == 0:
         where = f"{chapter.path}:1: [{framework}] the setup cell failed"
     else:
         cell = chapter.code_cells(framework)[failure.index - 1]
         where = f"{chapter.path}:{cell.line}: [{framework}] cell failed"
+        if failure.timeout is not None:
+            return (f"{chapter.path}:{cell.line}: [{framework}] cell ran past its timeout of {failure.timeout} s: "
+                    "give it longer with `#@timeout SECONDS` on its first lines, or raise bookbuild.timeout "
+                    "in _config.yml")
     return f"{where}\n{failure.message}"

@@ -10,16 +10,55 @@ ahead in the table of contents, for an author to review.
 
 from __future__ import annotations
 
-import yaml
+from dataclasses import replace
+from pathlib import Path
 
 from . import glossary, translation
-from .model import Chapter, Diagnostic, OutlineEntry, Target
+from .model import BookError, Chapter, Diagnostic, OutlineEntry, Target
+from .read import read_chapter
 from .settings import Settings
+from .toc import read_toc
+
+
+def chapter_files(settings: Settings) -> tuple[list[Path], list[Diagnostic]]:
+    """The chapter files below chapters/, and what is there but cannot be one: a folder whose name
+    ends in .md, a link to nothing."""
+    files, problems = [], []
+    for path in sorted(settings.chapters_dir.rglob("*.md")):
+        shown = path.relative_to(settings.root)
+        if path.is_file():
+            files.append(path)
+        elif path.is_dir():
+            problems.append(Diagnostic(shown, None, "a folder named like a chapter file: rename it"))
+        elif path.is_symlink():
+            problems.append(Diagnostic(shown, None, "broken link: it points to a file that does not exist"))
+    return files, problems
+
+
+def read_book(settings: Settings, *, strict: bool | None = None,
+              warnings: list[Diagnostic] | None = None) -> list[Chapter]:
+    """Read and check every chapter; raise every problem of every file at once.
+
+    Warnings (translation gaps) go to ``warnings`` when given; a strict check (``strict``, or by
+    default the book's ``translation.strict`` setting) raises them as errors.
+    """
+    files, problems = chapter_files(settings)
+    chapters = [read_chapter(path, settings) for path in files]
+    problems += check_book(chapters, settings) + check_toc(chapters, settings)
+    strict = settings.strict if strict is None else strict
+    errors = [replace(d, warning=False) if strict else d for d in problems if strict or not d.warning]
+    if errors:
+        raise BookError(errors)
+    if warnings is not None:
+        warnings.extend(sorted((d for d in problems if d.warning), key=lambda d: (str(d.path), d.line or 0)))
+    return chapters
 
 
 def check_chapter(chapter: Chapter, settings: Settings) -> list[Diagnostic]:
     """The rules for one bilingual chapter, after the reader's own diagnostics."""
     found = list(chapter.diagnostics)
+    if found and not chapter.blocks:
+        return found  # the file could not be read as text: nothing more to say
 
     def error(line: int, message: str) -> None:
         found.append(Diagnostic(chapter.path, line, message))
@@ -81,32 +120,28 @@ def _compare_headings(chapter: Chapter, lang: str, ours: int, mine: list[Outline
     return []
 
 
-def toc_entries(toc: dict) -> list[str]:
-    """Every file a Jupyter Book table of contents names, in reading order."""
-    found = [toc["root"]] if "root" in toc else []
-    for key in ("parts", "chapters", "sections"):
-        for entry in toc.get(key, []):
-            if "file" in entry:
-                found.append(entry["file"])
-            found.extend(toc_entries(entry))
-    return found
-
-
 def check_toc(chapters: list[Chapter], settings: Settings) -> list[Diagnostic]:
-    """A chapter missing from _toc.yml would silently vanish from both editions."""
-    toc_path = settings.root / "_toc.yml"
-    listed = toc_entries(yaml.safe_load(toc_path.read_text(encoding="utf-8")))
-    names = {f"chapters/{chapter.name}" for chapter in chapters}
+    """A chapter missing from _toc.yml would silently vanish from both editions; an entry that
+    names no chapter would fail the HTML build."""
+    shown = Path("_toc.yml")
+    try:
+        entries = read_toc(settings.root / shown, shown)
+    except BookError as error:
+        return error.diagnostics
+    names = [f"chapters/{chapter.name}" for chapter in chapters]
     found = [Diagnostic(chapter.path, 1, "chapter is not listed in _toc.yml")
-             for chapter in chapters if f"chapters/{chapter.name}" not in listed]
-    found += [Diagnostic(toc_path.relative_to(settings.root), 1, f"{entry!r} names no chapter file")
-              for entry in listed if entry not in names]
+             for chapter, name in zip(chapters, names, strict=True) if not any(e.names(name) for e in entries)]
+    for entry in entries:
+        if not any(entry.names(name) for name in names):
+            hint = " (write it without .md)" if entry.name.endswith(".md") else ""
+            what = "pattern matches" if entry.glob else "names"
+            found.append(Diagnostic(shown, entry.line, f"{entry.name!r} {what} no chapter file{hint}"))
     return found
 
 
 def forward_references(chapters: list[Chapter], order: list[str]) -> list[Diagnostic]:
     """Every ``:numref:`` whose target comes later in the reading order than the reference: a
-    later chapter in the table of contents (``order``, the files of ``toc_entries``), or further
+    later chapter in the table of contents (``order``, the files of ``toc.read_toc``), or further
     down the same chapter. Sometimes right ("as we will see in …"), so a listing, not an error."""
     position = {name: index for index, name in enumerate(order)}
     where = {}  # label -> (chapter, target)
@@ -161,9 +196,13 @@ def check_book(chapters: list[Chapter], settings: Settings) -> list[Diagnostic]:
             else:
                 first_target[target.name] = (chapter.path, target.line)
     kinds = {t.name: t.kind for chapter in chapters for t in chapter.targets}
+    # A file that could not be read as text has labels nobody knows: references are not judged then.
+    unread = any(chapter.diagnostics and not chapter.blocks for chapter in chapters)
     for chapter in chapters:
         for ref in chapter.references:
             if ref.name not in kinds:
+                if unread:
+                    continue
                 found.append(Diagnostic(chapter.path, ref.line,
                                         f":{ref.role}: refers to {ref.name!r}, which no chapter labels"))
             elif (ref.role == "eqref") != (kinds[ref.name] == "equation"):

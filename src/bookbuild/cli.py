@@ -1,41 +1,55 @@
-"""The command line the Makefile calls. Each command is one stage, or a check of one."""
+"""The command line the Makefile calls. Each command is one stage, or a check of one.
+
+Exit statuses: 0 done; 1 the book's files have problems (each printed as ``file:line: message``) or
+a cell failed; 2 the command line is wrong (one line says how); 3 (``test-notebooks``) not every
+framework was tested; 70 an internal error, which is a bug of bookbuild: one line asks for a
+report, and ``--debug`` (or BOOKBUILD_DEBUG=1) shows the traceback. Modules load when a command
+needs them, so that ``check`` answers quickly.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
-from . import envs
-from .build import build_notebooks, chapter_files, convert_file, orphan_notebooks, read_book, stale_notebooks
-from .check import forward_references, toc_entries
-from .crossref import load_toc
 from .model import BookError, Diagnostic
-from .settings import ConfigError, load_settings
+from .settings import load_settings
+
+INTERNAL_ERROR = 70  # EX_SOFTWARE
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from .check import read_book
+
     settings = load_settings(args.root)
     warnings: list[Diagnostic] = []
     chapters = read_book(settings, strict=True if args.strict else None, warnings=warnings)
     for warning in warnings:
         print(warning, file=sys.stderr)
     if warnings:
-        print(f"{len(warnings)} warnings (translation gaps and glossary findings; "
-              "`bookbuild check --strict` fails on them)", file=sys.stderr)
+        print(f"{len(warnings)} warning{'' if len(warnings) == 1 else 's'} (translation gaps and glossary "
+              "findings; `bookbuild check --strict` fails on them)", file=sys.stderr)
     cells = {f: sum(len(c.code_cells(f)) for c in chapters) for f in settings.framework_names}
     varies = sum(1 for c in chapters for b in c.blocks if getattr(b, "varies", False))
     print(f"checked {len(chapters)} chapters: code cells "
           + ", ".join(f"{f} {n}" for f, n in cells.items())
           + f"; {varies} marked #@varies")
     if args.references:
-        ahead = forward_references(chapters, toc_entries(load_toc(settings)))
+        from .check import forward_references
+        from .toc import read_toc
+
+        order = [entry.name for entry in read_toc(settings.root / "_toc.yml", Path("_toc.yml"))]
+        ahead = forward_references(chapters, order)
         for reference in ahead:
             print(reference)
         print(f"{len(ahead)} :numref: references point forward in the table of contents "
               "(a listing to review, not an error)")
     if args.notebooks:
+        from .build import stale_notebooks
+
         stale = stale_notebooks(chapters, settings)
         for problem in stale:
             print(problem, file=sys.stderr)
@@ -49,6 +63,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from . import status
+    from .check import read_book
 
     settings = load_settings(args.root)
     rows = status.book_coverage(read_book(settings, strict=False), settings)
@@ -59,26 +74,23 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_confirm(args: argparse.Namespace) -> int:
     """Record translations in their chapters' lock files (translation.py explains the lock)."""
     from . import translation
+    from .check import chapter_files
     from .read import read_chapter
 
     settings = load_settings(args.root)
     wanted: dict[Path, set[int] | None] = {}
     for target in args.targets:
         name, _, line = target.rpartition(":") if target.rpartition(":")[2].isdigit() else (target, "", "")
-        path = (Path(name)).resolve()
+        path = Path(name).resolve()
         if not path.is_file():
-            print(f"{name}: no such chapter file", file=sys.stderr)
-            return 2
-        lines = wanted.setdefault(path, set() if line else None)
+            args.parser.error(f"{name}: no such chapter file")
         if line:
-            wanted[path] = (lines or set()) | {int(line)}
-    files = list(wanted) or [p.resolve() for p in chapter_files(settings)]
-    problems = []
-    chapters = []
-    for path in files:
-        chapter = read_chapter(path, settings)
-        problems += chapter.diagnostics
-        chapters.append(chapter)
+            wanted[path] = (wanted.get(path) or set()) | {int(line)}
+        else:
+            wanted.setdefault(path, None)
+    files = list(wanted) or [path.resolve() for path in chapter_files(settings)[0]]
+    chapters = [read_chapter(path, settings) for path in files]
+    problems = [d for chapter in chapters for d in chapter.diagnostics]
     if problems:
         raise BookError(problems)
     for chapter in chapters:
@@ -89,16 +101,15 @@ def cmd_confirm(args: argparse.Namespace) -> int:
 
 def cmd_po(args: argparse.Namespace) -> int:
     from . import po
+    from .check import read_book
 
     settings = load_settings(args.root)
+    if args.lang and args.lang not in settings.translations:
+        args.parser.error(f"unknown translation language {args.lang!r} "
+                          f"(expected one of {', '.join(settings.translations)})")
     languages = [args.lang] if args.lang else list(settings.translations)
-    if any(lang not in settings.translations for lang in languages):
-        print(f"unknown translation language {args.lang!r} (expected one of {', '.join(settings.translations)})",
-              file=sys.stderr)
-        return 2
     if args.action == "export":
-        chapters = read_book(settings, strict=False)
-        changed = po.export(chapters, settings, languages)
+        changed = po.export(read_book(settings, strict=False), settings, languages)
         print(f"{len(changed)} PO files written under locale/")
     else:
         files = [Path(f) for f in args.files] or po.po_files(settings, languages)
@@ -118,8 +129,8 @@ def cmd_import(args: argparse.Namespace) -> int:
                             reviewed=args.reviewed, force=args.force)
     for note in report.notes:
         print(note, file=sys.stderr)
-    print(f"wrote {out}" + (f" and {out.with_suffix('.lock.yml').name}" if out.with_suffix(".lock.yml").exists()
-                            else "") + f"; {len(report.notes)} notes")
+    lock = out.with_suffix(".lock.yml")
+    print(f"wrote {out}" + (f" and {lock.name}" if lock.exists() else "") + f"; {len(report.notes)} notes")
     toc = settings.root / "_toc.yml"
     absolute = out.resolve()
     if absolute.is_relative_to(settings.chapters_dir) and toc.exists():
@@ -130,6 +141,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_notebooks(args: argparse.Namespace) -> int:
+    from .build import build_notebooks, orphan_notebooks
+    from .check import read_book
+
     start = time.perf_counter()
     settings = load_settings(args.root)
     chapters = read_book(settings)
@@ -141,14 +155,14 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
+    from .build import convert_file
+
     settings = load_settings(args.root)
     if args.lang and args.lang not in settings.language_codes:
-        print(f"unknown language {args.lang!r} (expected one of {', '.join(settings.language_codes)})",
-              file=sys.stderr)
-        return 2
+        args.parser.error(f"unknown language {args.lang!r} (expected one of {', '.join(settings.language_codes)})")
     start = time.perf_counter()
     report = convert_file(Path(args.file), settings, Path(args.out), lang=args.lang,
-                          execute_code=not args.no_execute)
+                          execute_code=not args.no_execute, force=args.force)
     return _report(report, start)
 
 
@@ -161,9 +175,13 @@ def _report(report, start: float) -> int:
 
 
 def cmd_envs(args: argparse.Namespace) -> int:
+    from . import envs
+
     settings = load_settings(args.root)
     device = "gpu" if args.gpu else "cpu"
     for name in args.frameworks or settings.framework_names:
+        if name not in settings.framework_names:
+            args.parser.error(f"unknown framework {name!r} (expected one of {', '.join(settings.framework_names)})")
         framework = settings.framework(name)
         kernel = envs.ensure_kernel(framework, device=device)
         print(f"{name}: kernel {kernel} -> {envs.installed_python(framework, device)}")
@@ -172,12 +190,15 @@ def cmd_envs(args: argparse.Namespace) -> int:
 
 def cmd_env_path(args: argparse.Namespace) -> int:
     """Print (building it first) the environment of a requirements file, e.g. the d2lbook one."""
+    from . import envs
+
     requirements = Path(args.requirements)
     print(envs.python_of(envs.ensure_env(requirements.stem, requirements, log=_stderr)))
     return 0
 
 
 def cmd_html(args: argparse.Namespace) -> int:
+    from .check import read_book
     from .site import build_site
 
     settings = load_settings(args.root)
@@ -188,6 +209,9 @@ def cmd_test_notebooks(args: argparse.Namespace) -> int:
     from .nbval_run import run_nbval
 
     settings = load_settings(args.root)
+    unknown = [name for name in args.frameworks if name not in settings.framework_names]
+    if unknown:
+        args.parser.error(f"unknown framework {unknown[0]!r} (expected one of {', '.join(settings.framework_names)})")
     device = "gpu" if args.gpu else "cpu"
     return run_nbval(settings, args.frameworks or list(settings.framework_names), args.pytest_args, device)
 
@@ -196,83 +220,110 @@ def _stderr(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="bookbuild", description=__doc__)
+class Parser(argparse.ArgumentParser):
+    """argparse, with its complaints on one line."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+def make_parser() -> Parser:
+    parser = Parser(prog="bookbuild", description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--root", default=".", help="the book's folder (holds _config.yml)")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    check = commands.add_parser("check", help="read and check every chapter")
+    def command(name: str, run, help: str) -> Parser:
+        sub = commands.add_parser(name, help=help)
+        sub.set_defaults(run=run, parser=sub)
+        return sub
+
+    check = command("check", cmd_check, "read and check every chapter")
     check.add_argument("--notebooks", action="store_true", help="also fail if notebooks/ is stale")
-    check.add_argument("--strict", action="store_true",
-                       help="fail on translation gaps and glossary findings too (also: translation.strict)")
     check.add_argument("--references", action="store_true",
                        help="also list every :numref: that points forward in the table of contents")
-    check.set_defaults(run=cmd_check)
+    check.add_argument("--strict", action="store_true",
+                       help="fail on translation gaps and glossary findings too (also: translation.strict)")
 
-    status = commands.add_parser("status", help="translation coverage per chapter and language")
+    status = command("status", cmd_status, "translation coverage per chapter and language")
     status.add_argument("--json", action="store_true", help="as JSON, for CI and badges")
-    status.set_defaults(run=cmd_status)
 
-    confirm = commands.add_parser(
-        "confirm", help="record translations as made from their source's current text (the lock files)")
+    confirm = command("confirm", cmd_confirm,
+                      "record translations as made from their source's current text (the lock files)")
     confirm.add_argument("targets", nargs="*", metavar="FILE[:LINE]",
                          help="chapters (default: all); with :LINE, also confirm the stale passage there")
     confirm.add_argument("--all", action="store_true", help="confirm stale translations too")
-    confirm.set_defaults(run=cmd_confirm)
 
-    gettext = commands.add_parser("po", help="PO files for translation tools: export, or import them back")
+    gettext = command("po", cmd_po, "PO files for translation tools: export, or import them back")
     gettext.add_argument("action", choices=["export", "import"])
     gettext.add_argument("files", nargs="*", help="import: the PO files (default: all under locale/)")
     gettext.add_argument("--lang", help="one translation language (default: all)")
-    gettext.set_defaults(run=cmd_po)
 
-    importing = commands.add_parser("import", help="turn existing material into a bilingual chapter")
+    importing = command("import", cmd_import, "turn existing material into a bilingual chapter")
     importing.add_argument("source", help="an interleaved or monolingual file, or the original of --pt")
     importing.add_argument("--pt", help="the translation of SOURCE, as a separate file: aligned by structure")
     importing.add_argument("--out", required=True, help="the chapter to write, e.g. chapters/part/name.md")
     importing.add_argument("--reviewed", action="store_true", help="the translations are reviewed (no :draft:)")
     importing.add_argument("--force", action="store_true", help="replace --out if it exists")
-    importing.set_defaults(run=cmd_import)
 
-    build = commands.add_parser("notebooks", help="write and execute notebooks/ (cached)")
-    build.set_defaults(run=cmd_notebooks)
+    command("notebooks", cmd_notebooks, "write and execute notebooks/ (cached)")
 
-    convert = commands.add_parser("convert", help="convert one chapter file into notebooks")
+    convert = command("convert", cmd_convert, "convert one chapter file into notebooks")
     convert.add_argument("file")
     convert.add_argument("--out", required=True, help="folder for {lang}/{framework}/ notebooks")
     convert.add_argument("--lang", help="language of a plain d2lbook file (default: the first)")
-    convert.add_argument("--no-execute", action="store_true", help="write the notebooks unexecuted")
-    convert.set_defaults(run=cmd_convert)
+    convert.add_argument("--no-execute", action="store_true",
+                         help="start no kernel: keep the outputs of an earlier run of the same code, if any")
+    convert.add_argument("--force", action="store_true",
+                         help="write even into notebooks/, or over executed notebooks that would lose their outputs")
 
-    kernels = commands.add_parser("envs", help="create kernel environments and kernelspecs")
+    kernels = command("envs", cmd_envs, "create kernel environments and kernelspecs")
     kernels.add_argument("frameworks", nargs="*")
     kernels.add_argument("--gpu", action="store_true", help="the GPU kernels (CUDA builds, several GB each)")
-    kernels.set_defaults(run=cmd_envs)
 
-    env_path = commands.add_parser("env-python", help="python of an environment for a requirements file")
+    env_path = command("env-python", cmd_env_path, "python of an environment for a requirements file")
     env_path.add_argument("requirements")
-    env_path.set_defaults(run=cmd_env_path)
 
-    html = commands.add_parser("html", help="build both HTML editions from notebooks/")
-    html.set_defaults(run=cmd_html)
+    command("html", cmd_html, "build both HTML editions from notebooks/")
 
-    nbval = commands.add_parser("test-notebooks", help="re-run every notebook with nbval")
+    nbval = command("test-notebooks", cmd_test_notebooks, "re-run every notebook with nbval")
     nbval.add_argument("frameworks", nargs="*")
     nbval.add_argument("--gpu", action="store_true",
                        help="on the GPU kernels; a framework whose GPU environment is missing is NOT TESTED")
     nbval.add_argument("--pytest-args", nargs=argparse.REMAINDER, default=[])
-    nbval.set_defaults(run=cmd_test_notebooks)
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = make_parser().parse_args(argv)
+    except SystemExit as stop:  # --help, or a command line argparse refuses (one line, status 2)
+        return stop.code if isinstance(stop.code, int) else 2
+    debug = args.debug or os.environ.get("BOOKBUILD_DEBUG", "") not in ("", "0")
     try:
         return args.run(args)
+    except SystemExit as stop:  # a command found its arguments wrong, after reading the book
+        return stop.code if isinstance(stop.code, int) else 2
     except BookError as error:
-        print(error, file=sys.stderr)
-        print(f"{len(error.diagnostics)} errors", file=sys.stderr)
+        for diagnostic in error.diagnostics:
+            print(diagnostic, file=sys.stderr)
+        count = len(error.diagnostics)
+        print(f"{count} error{'' if count == 1 else 's'}", file=sys.stderr)
         return 1
-    except ConfigError as error:
-        print(error, file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        print("bookbuild: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if debug:
+            raise
+        if isinstance(error, OSError) and error.strerror:  # the file system refused: no space left, say
+            where = f"{error.filename}: " if error.filename else ""
+            print(f"{where}{error.strerror}", file=sys.stderr)
+            return 1
+        what = " ".join(f"{type(error).__name__}: {error}".split())[:300]
+        print(f"bookbuild: internal error ({what}). This is a bug in bookbuild: please report it with the command "
+              "you ran; `bookbuild --debug …` shows the traceback", file=sys.stderr)
+        return INTERNAL_ERROR
 
 
 if __name__ == "__main__":

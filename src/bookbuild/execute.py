@@ -14,18 +14,16 @@ import hashlib
 import json
 import re
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
 from nbformat import NotebookNode
 
 from . import notebooks
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-TIMEOUT_S = 600
 
 
 def cache_key(notebook: NotebookNode, env_fingerprint: str) -> str:
@@ -38,12 +36,19 @@ def has_code(notebook: NotebookNode) -> bool:
     return any(c.cell_type == "code" for c in notebook.cells)
 
 
+def has_outputs(notebook: NotebookNode) -> bool:
+    """Whether the notebook holds what a run produced (a run whose cells printed nothing counts)."""
+    return "execution" in notebook.metadata.get("bookbuild", {}) or any(
+        c.get("outputs") or c.get("execution_count") for c in notebook.cells if c.cell_type == "code")
+
+
 @dataclass
 class CellFailure(Exception):
     """A cell raised (or a ``#@raises`` cell did not): which one, and the traceback."""
 
-    index: int  # among the notebook's code cells, setup cell first
+    index: int  # among the notebook's code cells, setup cell first; -1: the kernel did not start
     message: str
+    timeout: int | None = None  # the cell ran past this many seconds
 
     def __str__(self) -> str:
         return self.message
@@ -66,31 +71,54 @@ def apply_outputs(notebook: NotebookNode, executed: list[NotebookNode], key: str
     notebook.metadata["bookbuild"]["execution"] = key
 
 
-def run(notebook: NotebookNode, kernel: str) -> list[NotebookNode]:
+def run(notebook: NotebookNode, kernel: str, timeout: int, cell_timeouts: Sequence[int | None] = ()
+        ) -> list[NotebookNode]:
     """Execute a copy of the notebook's code in a fresh kernel; return its executed code cells.
 
-    The kernel works in a temporary folder, so a notebook never reads or leaves files in the
-    repository.
+    Each cell may run ``timeout`` seconds, or what ``cell_timeouts`` (by code cell) says. The
+    kernel works in a temporary folder, so a notebook never reads or leaves files in the repository.
     """
+    from nbclient import NotebookClient  # imported here: only a run needs it, and it takes a while
+
     code_only = nbformat.v4.new_notebook(
         cells=copy.deepcopy([c for c in notebook.cells if c.cell_type == "code"]),
         metadata=copy.deepcopy(notebook.metadata))
     with tempfile.TemporaryDirectory(prefix="bookbuild-run-") as workdir:
         # One stream output per cell and no timings: the same bytes on every run.
-        client = NotebookClient(code_only, kernel_name=kernel, timeout=TIMEOUT_S, record_timing=False,
+        client = NotebookClient(code_only, kernel_name=kernel, timeout=timeout, record_timing=False,
                                 coalesce_streams=True, resources={"metadata": {"path": workdir}})
-        with client.setup_kernel():
-            for index, cell in enumerate(code_only.cells):
-                try:
-                    client.execute_cell(cell, index)
-                except CellExecutionError as error:
-                    raise CellFailure(index, ANSI.sub("", str(error))) from None
-                tags = cell.metadata.get("tags", [])
-                if "raises-exception" in tags and not any(o.output_type == "error" for o in cell.outputs):
-                    raise CellFailure(index, "the cell is marked #@raises but raised nothing")
+        started = False
+        try:
+            with client.setup_kernel():
+                started = True
+                _run_cells(client, code_only.cells, timeout, cell_timeouts)
+        except Exception as error:
+            if started or isinstance(error, CellFailure):
+                raise
+            # No such kernel, or it died or hung while starting.
+            raise CellFailure(-1, f"kernel {kernel!r}: {type(error).__name__}: {error}") from None
     for cell in code_only.cells:
         cell.outputs = [_clean(output) for output in cell.outputs]
     return code_only.cells
+
+
+def _run_cells(client, cells: list[NotebookNode], timeout: int, cell_timeouts: Sequence[int | None]) -> None:
+    """Run the cells in order; the first that fails, times out or kills the kernel is a CellFailure."""
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    for index, cell in enumerate(cells):
+        client.timeout = (cell_timeouts[index] if index < len(cell_timeouts) else None) or timeout
+        try:
+            client.execute_cell(cell, index)
+        except CellExecutionError as error:
+            raise CellFailure(index, ANSI.sub("", str(error))) from None
+        except CellTimeoutError:
+            raise CellFailure(index, f"ran past {client.timeout} s", timeout=client.timeout) from None
+        except DeadKernelError as error:
+            raise CellFailure(index, f"the kernel died while running it (out of memory?): {error}") from None
+        tags = cell.metadata.get("tags", [])
+        if "raises-exception" in tags and not any(o.output_type == "error" for o in cell.outputs):
+            raise CellFailure(index, "the cell is marked #@raises but raised nothing")
 
 
 def _clean(output: NotebookNode) -> NotebookNode:

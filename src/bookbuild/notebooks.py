@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
+from packaging.utils import canonicalize_name
 
 from . import translation
 from .crossref import Anchor, plain_references
 from .files import write_atomic
 from .model import MISSING, Chapter, Code, Prose
-from .settings import Framework, Settings, requirement_pins
+from .requirements import read_environment
+from .settings import Framework, Settings
 from .texts import text
 
 # language_info without the Python patch version, which differs from machine to machine.
@@ -50,11 +51,8 @@ def notebook_path(out: Path, lang: str, framework: str, chapter: Chapter) -> Pat
 
 def pinned_release(framework: Framework) -> str:
     """ "MXNet 1.9.1": the display name and the version its requirements pin, for readers' notes."""
-    for pin in requirement_pins(framework.requirements):
-        name, _, version = pin.partition("==")
-        if name.strip().lower() == framework.name and version:
-            return f"{framework.display_name} {version.strip()}"
-    return framework.display_name
+    version = read_environment(framework.requirements).pinned_version(framework.name)
+    return f"{framework.display_name} {version}" if version else framework.display_name
 
 
 def colab_packages(framework: Framework) -> list[str]:
@@ -62,9 +60,9 @@ def colab_packages(framework: Framework) -> list[str]:
     (Colab runs its own) and with CPU-only builds named as the full package Colab already ships
     (``tensorflow-cpu==X`` becomes ``tensorflow==X``: the two would overwrite each other's files)."""
     packages = []
-    for pin in requirement_pins(framework.requirements):
-        name = re.split(r"[\s=<>!~\[;]", pin, maxsplit=1)[0]
-        if name.lower() == "ipykernel":
+    for requirement in read_environment(framework.requirements).requirements:
+        name, pin = requirement.name, str(requirement)
+        if canonicalize_name(name) == "ipykernel":
             continue
         if name.lower().endswith("-cpu"):
             pin = name[: -len("-cpu")] + pin[len(name):]
@@ -108,8 +106,17 @@ def cell_tags(cell: Code) -> list[str]:
     return tags
 
 
+def new_cell(cell_type: str, source: str) -> NotebookNode:
+    """A cell as nbformat's ``new_*_cell`` makes it, without their check of each cell against the
+    schema, which dominates the time to write a long chapter: ``dumps`` checks the whole notebook."""
+    cell = {"cell_type": cell_type, "id": "", "metadata": {}, "source": source}
+    if cell_type == "code":
+        cell.update(execution_count=None, outputs=[])
+    return nbformat.from_dict(cell)
+
+
 def code_cell(source: str, tags: list[str]) -> NotebookNode:
-    cell = nbformat.v4.new_code_cell(source)
+    cell = new_cell("code", source)
     if tags:
         cell.metadata["tags"] = tags
     if "solution" in tags:
@@ -146,13 +153,13 @@ def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: S
     def flush_prose() -> None:
         close_notice()
         if prose:
-            cells.append(nbformat.v4.new_markdown_cell("\n\n".join(prose)))
+            cells.append(new_cell("markdown", "\n\n".join(prose)))
             prose.clear()
 
     code = chapter.code_cells(framework.name)
     if code:
         if not framework.colab:
-            cells.append(nbformat.v4.new_markdown_cell(colab_note(chapter, lang, framework, settings)))
+            cells.append(new_cell("markdown", colab_note(chapter, lang, framework, settings)))
         cells.append(code_cell(setup_source(framework), ["setup"]))
     for block in chapter.blocks:
         if isinstance(block, Prose):
@@ -177,7 +184,8 @@ def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: S
             cells.append(code_cell(block.source, cell_tags(block)))
     flush_prose()
     _assign_ids(cells)
-    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook = nbformat.from_dict({"nbformat": nbformat.v4.nbformat, "nbformat_minor": nbformat.v4.nbformat_minor,
+                                   "cells": cells})
     notebook.metadata = {
         "kernelspec": {
             "name": kernel_name(framework),
@@ -205,8 +213,9 @@ def _assign_ids(cells: list[NotebookNode]) -> None:
 
 
 def dumps(notebook: NotebookNode) -> str:
+    """The notebook's file content, once it is checked against the notebook schema."""
     nbformat.validate(notebook)
-    return nbformat.writes(notebook) + "\n"
+    return nbformat.v4.writes_json(notebook) + "\n"  # nbformat.writes would check it again
 
 
 def save(notebook: NotebookNode, path: Path) -> bool:

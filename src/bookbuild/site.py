@@ -25,6 +25,7 @@ import yaml
 from nbformat import NotebookNode
 
 from . import notebooks, status, translation
+from .files import write_atomic
 from .model import Chapter, Code, Prose
 from .settings import Settings
 from .texts import text
@@ -241,8 +242,7 @@ def write_edition(chapters: list[Chapter], settings: Settings, lang: str, source
             site_notebook(chapter, lang, settings)).encode()
     for path, content in files.items():
         if not path.exists() or path.read_bytes() != content:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content)
+            write_atomic(path, content)
     for path in source.rglob("*") if source.exists() else []:
         if path.is_file() and path not in files:
             path.unlink()
@@ -344,7 +344,7 @@ def build_site(chapters: list[Chapter], settings: Settings) -> int:
             (html_dir / lang).rename(previous)
         staged.rename(html_dir / lang)
         shutil.rmtree(previous, ignore_errors=True)
-    notebooks.write_atomic(html_dir / "index.html", root_index(settings))
+    write_atomic(html_dir / "index.html", root_index(settings))
     print(f"HTML editions in {html_dir.relative_to(settings.root)}/: "
           + ", ".join(f"{lang}/index.html" for lang in settings.language_codes))
     return 0
