@@ -96,7 +96,7 @@ def test_english_inflections(term, forms):
 
 
 @pytest.mark.parametrize(("content", "line", "message"), [
-    ("pt:\n  - en: layer\n    pt: [camada\n", 4, "the glossary is not valid YAML"),
+    ("pt:\n  - en: layer\n    pt: [camada\n", "4:1", "YAML syntax"),
     ("pt:\n  - en: layer\n", 2, "a term needs `en` and either `pt`"),
     ("pt:\n  - en: layer\n    pt: camada\n    fr: couche\n", 2, "unknown key(s) fr"),
     ("es:\n  - en: layer\n    es: capa\n", 1, "'es' is not a translation language"),

@@ -150,8 +150,8 @@ def tree(book: Path) -> dict[str, str]:
 @pytest.mark.parametrize(("args", "where", "message"), [
     (["two-files-en.md", "--pt", "unrelated-pt.md"], "unrelated-pt.md:1",
      "aligns nowhere with"),
-    (["missing.md"], "missing.md:1", "cannot read"),
-    (["binary.md"], "binary.md:2", "not UTF-8"),
+    (["missing.md"], "missing.md", "no such file"),
+    (["binary.md"], "binary.md:2", "NUL byte"),
     (["windows.md"], "windows.md:1", "already has language blocks"),
     (["empty.md"], "empty.md:1", "nothing to import"),
 ])

@@ -100,7 +100,7 @@ def test_a_stale_translation_exports_fuzzy_and_unfuzzied_it_is_confirmed(rope_bo
 
 @pytest.mark.parametrize(("content", "line", "message"), [
     (b'msgid ""\nmsgstr ""\n\n#: x\nmsgid "A"\nmsgstr "B"\nmsgid\n', 7, "the PO file is not valid"),
-    (b'msgid ""\nmsgstr ""\n\nmsgid "\xff\xfe"\nmsgstr ""\n', 4, "not UTF-8"),
+    (b'msgid ""\nmsgstr ""\n\nmsgid "\xff\xfe"\nmsgstr ""\n', 4, "is not UTF-8"),
     (b'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n#: chapters/ropes.md:1\n'
      b'msgid "# Ropes and Knots"\nmsgstr "# Cordas e n\xc3\xb3s"\n', 5, "msgid is no longer in chapters/ropes.md"),
     (b'msgid ""\nmsgstr ""\n\nmsgid "# Ropes"\nmsgstr "# Cordas\\n:end_lang:"\n', 1, "would break chapters/ropes.md"),

@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from . import translation
-from .model import Chapter, Diagnostic, LanguageBlock
+from .files import load_yaml
+from .model import BookError, Chapter, Diagnostic, LanguageBlock
 from .settings import Settings
 
 # Words that do not inflect inside a multi-word Portuguese term.
@@ -72,19 +71,12 @@ def load(settings: Settings) -> Glossary:
     if not path.is_file():
         return problem(1, "the glossary named in _config.yml (bookbuild.translation.glossary) is missing")
     try:
-        loader = yaml.SafeLoader(path.read_text(encoding="utf-8"))
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-    except (OSError, UnicodeDecodeError) as error:
-        return problem(1, f"cannot read the glossary: {error}")
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        return problem(mark.line + 1 if mark else 1, f"the glossary is not valid YAML: "
-                       f"{getattr(error, 'problem', None) or error}")
-    if not isinstance(data, dict):
+        loaded = load_yaml(path, shown)
+    except BookError as error:
+        glossary.problems.extend(error.diagnostics)
+        return glossary
+    data, node = loaded.data, loaded.node
+    if not isinstance(data, dict) or node is None:
         return problem(1, "the glossary maps each translation language to a list of terms")
     for key_node, value_node in node.value:
         lang = str(key_node.value)

@@ -26,22 +26,14 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
-from markdown_it import MarkdownIt
-from mdit_py_plugins.dollarmath import dollarmath_plugin
-
 from . import translation
-from .files import write_all
+from .files import read_text, write_all
 from .model import BookError, Diagnostic
-from .read import read_chapter
+from .read import CODE_INFO, NEAR_ROLE, block_tokens, parse_marker, read_chapter
 from .settings import Settings
 
-MANGLED = re.compile(r"(?P<pre>\S)?:(?P<s1>[ \t]*)(?P<name>numref|eqref|label|eqlabel|begin_tab|end_tab)"
-                     r"(?P<s2>[ \t]*):(?P<s3>[ \t]*)(?=`|$)")
-MARKER = re.compile(r"^:(label|eqlabel|begin_tab|end_tab):(`[^`]*`)?\s*$")
-CODE_INFO = re.compile(r"^\{\.python\s+\.input\b")
 FIGURE = re.compile(r"^!\[[^\]]*\]\([^)\s]+\)\s*$")
 HEADING = re.compile(r"^(#{1,6})\s")
 ORDERED_ITEM = re.compile(r"^(\s*)(\d+)([.)])(\s)")
@@ -94,26 +86,9 @@ class Report:
 # -- reading -----------------------------------------------------------------------------------------
 
 
-def read_text(path: Path) -> str:
-    """The file's text, with a BOM and CR line endings dropped; unreadable input is a BookError."""
-    try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise BookError([Diagnostic(path, 1, "is a folder, not a markdown file")]) from None
-    except OSError as error:
-        raise BookError([Diagnostic(path, 1, f"cannot read: {error.strerror or error}")]) from None
-    try:
-        text = data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise BookError([Diagnostic(path, line, "not UTF-8 text (convert it to UTF-8 first)")]) from None
-    if "\0" in text:
-        raise BookError([Diagnostic(path, text[: text.index("\0")].count("\n") + 1, "holds a NUL byte")])
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
 def repair(lines: list[str], path: Path, report: Report) -> list[str]:
-    """Undo what translation tools do to markers (``: numref: `x```, ``: end_tab:``), outside fences."""
+    """Undo what translation tools do to markers and roles (``: end_tab:``, ``: numref: `x```),
+    outside fences, by the reader's own grammar of near misses."""
     fixed, fence = [], None
     for number, line in enumerate(lines, start=1):
         stripped = line.lstrip()
@@ -122,13 +97,11 @@ def repair(lines: list[str], path: Path, report: Report) -> list[str]:
         elif fence is not None and stripped.startswith(fence):
             fence = None
         elif fence is None:
-            def mend(match: re.Match[str]) -> str:
-                pre = match["pre"] or ""
-                if not (match["s1"] or match["s2"] or match["s3"]):
-                    return match.group(0)
-                return (pre + " " if pre.isalnum() else pre) + f":{match['name']}:"
-
-            new = MANGLED.sub(mend, line)
+            marker = parse_marker(line)
+            if marker is not None and marker.problem and marker.name not in ("begin_lang", "end_lang"):
+                new = f":{marker.name}:" + (f"`{marker.argument}`" if marker.argument is not None else "")
+            else:
+                new = NEAR_ROLE.sub(_mend_role, line)
             if new != line:
                 report.note(path, number, f"repaired a marker mangled by a translation tool: "
                             f"{line.strip()!r} -> {new.strip()!r}")
@@ -137,24 +110,27 @@ def repair(lines: list[str], path: Path, report: Report) -> list[str]:
     return fixed
 
 
-@cache
-def _parser() -> MarkdownIt:
-    return MarkdownIt("commonmark").enable("table").use(dollarmath_plugin, allow_space=True, double_inline=True)
+def _mend_role(match: re.Match[str]) -> str:
+    """``em: numref: `x``` → ``em :numref:`x```: the role, and the space before it that it lost."""
+    glued = match.start() > 0 and match.string[match.start() - 1].isalnum()
+    return (" " if glued else "") + f":{match[1]}:`{match[2]}`"
 
 
 def chunks(lines: list[str]) -> list[Chunk]:
-    """The file's top-level blocks, from markdown-it's block tokens and their line maps; d2lbook's
-    marker lines become chunks of their own, even when a paragraph swallowed them."""
+    """The file's top-level blocks, from the reader's block tokens (markdown-it's, with d2lbook's
+    marker lines as tokens of their own) and their line maps."""
     found: list[Chunk] = []
-    for token in _parser().parse("\n".join(lines)):
+    for token in block_tokens("\n".join(lines)):
         if token.level != 0 or token.map is None or token.nesting == -1:
             continue
         start, end = token.map
         body = lines[start:end]
         while body and not body[-1].strip():
             body.pop()
-        if token.type == "fence":
-            kind = "code" if CODE_INFO.match(token.info.strip()) else "fence"
+        if token.type == "d2l_marker":
+            found.append(Chunk("marker", body, start + 1))
+        elif token.type == "fence":
+            kind = "code" if token.markup == "```" and CODE_INFO.fullmatch(token.info) else "fence"
             found.append(Chunk(kind, body, start + 1))
         elif token.type == "math_block" or token.type == "math_block_label":
             found.append(Chunk("math", body, start + 1))
@@ -165,32 +141,10 @@ def chunks(lines: list[str]) -> list[Chunk]:
         elif token.type in ("hr", "code_block"):
             found.append(Chunk("other", body, start + 1))
         else:  # paragraphs, lists, quotes, tables
-            found.extend(_split_markers(body, start + 1, "paragraph" if token.type == "paragraph_open" else "prose"))
-    return found
-
-
-def _split_markers(body: list[str], first: int, kind: str) -> list[Chunk]:
-    found: list[Chunk] = []
-    pending: list[str] = []
-    pending_line = first
-
-    def flush() -> None:
-        if pending:
-            text = "\n".join(pending).strip()
-            kind_ = "figure" if len(pending) == 1 and FIGURE.match(text) else \
+            text = "\n".join(body).strip()
+            kind = "figure" if len(body) == 1 and FIGURE.match(text) else \
                 "math" if text.startswith("$$") and text.endswith("$$") and len(text) > 4 else "prose"
-            found.append(Chunk(kind_, list(pending), pending_line))
-            pending.clear()
-
-    for number, line in enumerate(body, start=first):
-        if kind == "paragraph" and MARKER.match(line.strip()):
-            flush()
-            found.append(Chunk("marker", [line], number))
-        else:
-            if not pending:
-                pending_line = number
-            pending.append(line)
-    flush()
+            found.append(Chunk(kind, body, start + 1))
     return found
 
 
@@ -245,7 +199,7 @@ def _is_list(chunk: Chunk) -> bool:
 def _split_list(chunk: Chunk, detector: Detector, path: Path, report: Report) -> list[Chunk]:
     """A list whose items change language becomes one list per language run; empty items go, and
     the later list is renumbered from 1 when the original started there."""
-    tokens = _parser().parse(chunk.text)
+    tokens = block_tokens(chunk.text)
     items = [(t.map[0], t.map[1]) for t in tokens if t.type == "list_item_open" and t.level == 1 and t.map]
     if len(items) < 2:
         return [chunk]

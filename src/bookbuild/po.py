@@ -20,7 +20,7 @@ from pathlib import Path
 import polib
 
 from . import translation
-from .files import write_all
+from .files import decode, write_all
 from .model import MISSING, STALE, BookError, Chapter, Diagnostic, LanguageBlock, Passage
 from .read import read_chapter
 from .settings import Settings
@@ -113,12 +113,9 @@ def read_po(path: Path, shown: Path) -> tuple[polib.POFile | None, list[Diagnost
     except OSError as error:
         return None, [Diagnostic(shown, 1, f"cannot read the PO file: {error.strerror or error}")]
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        return None, [Diagnostic(shown, line, "the PO file is not UTF-8 text (save it as UTF-8)")]
-    if "\0" in text:
-        return None, [Diagnostic(shown, text[: text.index("\0")].count("\n") + 1, "the PO file holds a NUL byte")]
+        text = decode(data, shown)
+    except BookError as error:
+        return None, error.diagnostics
     try:
         return polib.pofile(text, wrapwidth=78), []
     except (OSError, ValueError) as error:
