@@ -54,10 +54,10 @@ def findings(book: Path, capsys, en: str, pt: str) -> list[str]:
     ("An optimizer.", "Uma otimizadora.", []),
     ("Deep learning works.", "O deep learning funciona.", []),
     # A term rendered otherwise.
-    ("Three layers.", "Três níveis.", ["5: the 'en' passage at line 1 says 'layer', and this 'pt' translation "
+    ("Three layers.", "Três níveis.", ["5: the 'en' passage at line 1 says 'layers', and this 'pt' translation "
                                        "uses none of 'camada' (glossary.yml:2)"]),
     ("Deep learning works.", "O aprendizado profundo funciona.",
-     ["5: the 'en' passage at line 1 says 'deep learning', and this 'pt' translation uses none of "
+     ["5: the 'en' passage at line 1 says 'Deep learning', and this 'pt' translation uses none of "
       "'deep learning' (glossary.yml:10)"]),
     # English words in Portuguese prose, at their own line.
     ("A layer.", "Uma camada,\numa layer.", ["7: 'layer' is English; this 'pt' prose says 'camada' (glossary.yml:2)"]),

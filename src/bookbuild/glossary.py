@@ -206,40 +206,45 @@ def prose_lines(block: LanguageBlock, keep_italics: bool = True) -> list[tuple[i
     return list(zip(numbers, text.split("\n"), strict=False))
 
 
-def english_words(terms: tuple[Term, ...]) -> tuple[re.Pattern[str], dict[str, Term]]:
-    """One expression for every inflected English form of the terms that have a translation of
-    their own, and the term each form belongs to: Portuguese prose is scanned once, not per term."""
-    owner = {form: term for term in terms if not term.kept for english in term.english
+def english_words(terms: tuple[Term, ...], kept: bool) -> tuple[re.Pattern[str], dict[str, Term]]:
+    """One expression for every inflected English form of the terms (with ``kept``, also those kept
+    in English), and the term each form belongs to: a text is scanned once, not once per term. It
+    finds overlapping terms too ("layer" inside "dense layer")."""
+    owner = {form: term for term in terms if kept or not term.kept for english in term.english
              for form in english_forms(english)}
     alternatives = "|".join(sorted((re.escape(f).replace(r"\ ", r"\s+") for f in owner), key=len, reverse=True))
-    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.IGNORECASE), owner
+    return re.compile(rf"(?<![\w-])(?=({alternatives})(?![\w-]))", re.IGNORECASE), owner
 
 
 def check_chapter(chapter: Chapter, settings: Settings, glossary: Glossary) -> list[Diagnostic]:
     found: list[Diagnostic] = []
-    scanners = {lang: english_words(tuple(terms)) for lang, terms in glossary.terms.items()}
-    for passage in translation.passages(chapter, settings):
-        source = passage.blocks.get(settings.source_language)
-        for lang, terms in glossary.terms.items():
-            block = passage.blocks.get(lang)
+    for lang, terms in glossary.terms.items():
+        if not terms:
+            continue
+        in_english, anywhere = english_words(tuple(terms), kept=True)
+        in_translation, foreign = english_words(tuple(terms), kept=False)
+        for passage in translation.passages(chapter, settings):
+            source, block = passage.blocks.get(settings.source_language), passage.blocks.get(lang)
             if block is None:
                 continue
-            target = " ".join(line for _, line in prose_lines(block))
-            plain = prose_lines(block, keep_italics=False)
-            english = " ".join(line for _, line in prose_lines(source)) if source else ""
-            for term in terms:
-                used = next((e for e in term.english if pattern(e, True).search(english)), None)
-                if used and not any(pattern(a, False).search(target) for a in term.approved):
+            if source is not None:
+                english = " ".join(line for _, line in prose_lines(source))
+                used: dict[Term, str] = {}
+                for hit in in_english.finditer(english):
+                    used.setdefault(anywhere[" ".join(hit.group(1).lower().split())], hit.group(1))
+                target = " ".join(line for _, line in prose_lines(block)) if used else ""
+                for term in terms:
+                    if term in used and not any(pattern(a, False).search(target) for a in term.approved):
+                        found.append(Diagnostic(
+                            chapter.path, block.line, f"glossary: the {settings.source_language!r} passage at "
+                            f"line {source.line} says {used[term]!r}, and this {lang!r} translation uses none "
+                            f"of {', '.join(repr(a) for a in term.approved)} ({glossary.path}:{term.line})",
+                            warning=True))
+            for number, line in prose_lines(block, keep_italics=False) if foreign else ():
+                for hit in in_translation.finditer(line):
+                    term = foreign[" ".join(hit.group(1).lower().split())]
                     found.append(Diagnostic(
-                        chapter.path, block.line, f"glossary: the {settings.source_language!r} passage at line "
-                        f"{source.line} says {used!r}, and this {lang!r} translation uses none of "  # type: ignore[union-attr]
-                        f"{', '.join(repr(a) for a in term.approved)} ({glossary.path}:{term.line})", warning=True))
-            scanner, owner = scanners[lang]
-            for number, line in plain:
-                for hit in scanner.finditer(line) if owner else ():
-                    term = owner[" ".join(hit.group(0).lower().split())]
-                    found.append(Diagnostic(
-                        chapter.path, number, f"glossary: {hit.group(0)!r} is English; this {lang!r} "
+                        chapter.path, number, f"glossary: {hit.group(1)!r} is English; this {lang!r} "
                         f"prose says {', '.join(repr(a) for a in term.approved)} "
                         f"({glossary.path}:{term.line})", warning=True))
     return found

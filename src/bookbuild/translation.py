@@ -91,13 +91,23 @@ class Lock:
     path: Path
     records: dict[str, list[Record]] = field(default_factory=dict)  # by language
     problems: list[Diagnostic] = field(default_factory=list)
+    _by_translation: dict[tuple[str, str], set[str]] | None = field(default=None, repr=False)
 
     def sources(self, lang: str, translation: str) -> set[str]:
         """Every source text a translation text was confirmed against."""
-        return {r.source for r in self.records.get(lang, []) if r.translation == translation}
+        return self._index().get((lang, translation), set())
 
     def has(self, lang: str, source: str, translation: str) -> bool:
-        return any(r.source == source and r.translation == translation for r in self.records.get(lang, []))
+        return source in self.sources(lang, translation)
+
+    def _index(self) -> dict[tuple[str, str], set[str]]:
+        """(language, translation hash) → source hashes, built once: a long chapter has thousands."""
+        if self._by_translation is None:
+            self._by_translation = {}
+            for lang, records in self.records.items():
+                for record in records:
+                    self._by_translation.setdefault((lang, record.translation), set()).add(record.source)
+        return self._by_translation
 
 
 def lock_path(chapter_file: Path) -> Path:
@@ -175,8 +185,10 @@ def analyse(chapter: Chapter, settings: Settings, lock: Lock) -> list[Passage]:
 
 
 def chapter_lock(chapter: Chapter) -> Lock:
-    path = lock_path(chapter.file or chapter.path)
-    return read_lock(path, chapter.path.with_suffix(LOCK_SUFFIX))
+    """The chapter's lock file, read once and kept on the chapter."""
+    if not isinstance(chapter.lock, Lock):
+        chapter.lock = read_lock(lock_path(chapter.file or chapter.path), chapter.path.with_suffix(LOCK_SUFFIX))
+    return chapter.lock
 
 
 def passages(chapter: Chapter, settings: Settings) -> list[Passage]:
@@ -258,6 +270,7 @@ def confirmed_records(chapter: Chapter, settings: Settings, lock: Lock, lines: s
     ``lines`` (any line of the passage) or ``everything`` is set. Records of texts no longer in the
     chapter are dropped."""
     records: dict[str, list[Record]] = {lang: [] for lang in settings.translations}
+    seen: set[Record] = set()
     for passage in analyse(chapter, settings, lock):
         source = passage.blocks.get(settings.source_language)
         if source is None:
@@ -274,7 +287,8 @@ def confirmed_records(chapter: Chapter, settings: Settings, lock: Lock, lines: s
             else:
                 kept = [Record(text_hash(source.text), translation, excerpt(source.text))]
             for record in kept:
-                if record not in records[lang]:
+                if record not in seen:
+                    seen.add(record)
                     records[lang].append(record)
     return records
 
@@ -295,5 +309,5 @@ def confirm(chapter: Chapter, settings: Settings, lines: set[int] | None = None,
     if text == old:
         return False
     write_atomic(lock.path, text)
-    chapter.passages = None
+    chapter.passages = chapter.lock = None
     return True
