@@ -88,11 +88,12 @@ def check_heading_pairs(chapter: Chapter, settings: Settings) -> list[Diagnostic
         original = passage.blocks.get(reference)
         if original is None:
             continue
-        model = [h for h in chapter.headings if h.lang == reference and original.line < h.line < original.end]
+        # A heading may share the marker's line (an error of its own), hence <= at the start.
+        model = [h for h in chapter.headings if h.lang == reference and original.line <= h.line < original.end]
         for lang, block in passage.blocks.items():
             if lang == reference:
                 continue
-            mine = [h for h in chapter.headings if h.lang == lang and block.line < h.line < block.end]
+            mine = [h for h in chapter.headings if h.lang == lang and block.line <= h.line < block.end]
             found.extend(_compare_headings(chapter, lang, block.line, mine, reference, original.line, model))
     return found
 
