@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import nbformat
 
+from bookbuild import envs
 from bookbuild.build import build_notebooks, read_book, stale_notebooks
 from bookbuild.settings import load_settings
 
@@ -84,6 +85,18 @@ def test_a_framework_upgrade_reruns_that_framework(book):
     requirements = book / "envs" / "tensorflow.txt"
     requirements.write_text(requirements.read_text().replace("tensorflow==1.0", "tensorflow==2.0"))
     assert build(book).kernels_started == 1
+
+
+def test_a_package_source_is_not_part_of_the_environment(book):
+    """An index says where a pinned wheel comes from, not which: moving it re-runs nothing."""
+    build(book)
+    requirements = book / "envs" / "pytorch.txt"
+    before = envs.fingerprint(requirements)
+    requirements.write_text("--extra-index-url https://download.pytorch.org/whl/cpu\n" + requirements.read_text()
+                            + "--find-links=/srv/wheels\n")
+    assert envs.fingerprint(requirements) == before and build(book).kernels_started == 0
+    requirements.write_text(requirements.read_text().replace("==1.0", "==1.0+cpu"))
+    assert envs.fingerprint(requirements) != before and build(book).kernels_started == 1
 
 
 def test_a_rebuild_from_scratch_is_byte_identical(book):

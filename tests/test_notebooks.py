@@ -132,6 +132,16 @@ def test_setup_cell_installs_the_pinned_framework_on_colab_only(tiny_book, monke
         [sys.executable, "-m", "pip", "install", "--quiet", "tensorflow==2.21.0", "keras==3.15.1", "numpy==2.4.6"]]
 
 
+def test_on_colab_the_cpu_build_of_torch_becomes_pypis_and_pip_options_stay_behind(tiny_book, monkeypatch):
+    settings = load_settings(tiny_book)
+    (tiny_book / "envs" / "pytorch.txt").write_text(
+        "# python: 3.11\n--extra-index-url https://download.pytorch.org/whl/cpu\ntorch==2.13.0+cpu\nnumpy==2.3.5\n"
+        "ipykernel==6.31.0\n")
+    source = notebooks.setup_source(settings.framework("pytorch"))
+    assert run_setup(source, monkeypatch, on_colab=True) == [
+        [sys.executable, "-m", "pip", "install", "--quiet", "torch==2.13.0", "numpy==2.3.5"]]
+
+
 def test_a_framework_colab_cannot_install_says_so_and_points_to_binder(tiny_book, monkeypatch):
     settings = load_settings(tiny_book)
     framework = settings.framework("mxnet")

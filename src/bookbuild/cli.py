@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from .model import BookError, Diagnostic
-from .settings import load_settings
+from .settings import config_warnings, load_settings
 
 INTERNAL_ERROR = 70  # EX_SOFTWARE
 
@@ -25,6 +25,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .check import read_book
 
     settings = load_settings(args.root)
+    for warning in config_warnings(settings):
+        print(warning, file=sys.stderr)
     warnings: list[Diagnostic] = []
     chapters = read_book(settings, strict=True if args.strict else None, warnings=warnings)
     for warning in warnings:

@@ -117,7 +117,10 @@ def ensure_env(name: str, requirements: Path, log=print) -> Path:
     environment = read_environment(requirements)
     python = find_python(environment)
     log(f"creating the {name} environment (Python {environment.python}) in {env} (once per requirements file)")
-    pip = [str(python_of(partial)), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    # One retry, not pip's five: pip looks every package up in every source, so a source that this
+    # machine cannot reach (PyTorch's index where its wheel is at hand anyway) costs seconds, not
+    # minutes (README, "Locally").
+    pip = [str(python_of(partial)), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--retries", "1"]
     for step in ([python, "-m", "venv", str(partial)], pip + ["-r", str(requirements)]):
         if subprocess.run(step, check=False).returncode != 0:
             raise ConfigError([Diagnostic(environment.path, None, (

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -57,8 +58,9 @@ def pinned_release(framework: Framework) -> str:
 
 def colab_packages(framework: Framework) -> list[str]:
     """What the setup cell installs on Colab: the kernel environment's pins, less the kernel itself
-    (Colab runs its own) and with CPU-only builds named as the full package Colab already ships
-    (``tensorflow-cpu==X`` becomes ``tensorflow==X``: the two would overwrite each other's files)."""
+    (Colab runs its own), without pip options, and with CPU-only builds named as the full package
+    Colab already ships (``tensorflow-cpu==X`` becomes ``tensorflow==X``: the two would overwrite
+    each other's files; ``torch==X+cpu`` becomes ``torch==X``, which PyPI serves)."""
     packages = []
     for requirement in read_environment(framework.requirements).requirements:
         name, pin = requirement.name, str(requirement)
@@ -66,7 +68,7 @@ def colab_packages(framework: Framework) -> list[str]:
             continue
         if name.lower().endswith("-cpu"):
             pin = name[: -len("-cpu")] + pin[len(name):]
-        packages.append(pin)
+        packages.append(re.sub(r"\+cpu\b", "", pin))
     return packages
 
 

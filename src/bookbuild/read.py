@@ -22,6 +22,7 @@ from __future__ import annotations
 import difflib
 import functools
 import gc
+import itertools
 import logging
 import re
 from dataclasses import dataclass, field, replace
@@ -178,26 +179,26 @@ class _LineState(StateBlock):
         lines = src.split("\n")
         if src.endswith("\n") or not lines[-1].strip(" \t"):
             lines.pop()  # no line after the last newline; markdown-it drops a last blank line too
-        begin = 0
-        self.bMarks, self.eMarks, self.tShift, self.sCount, self.bsCount = [], [], [], [], []
-        for line in lines:
-            indent = len(line) - len(line.lstrip(" \t"))
-            offset = indent
-            if "\t" in line[:indent]:
-                offset = 0
-                for character in line[:indent]:
-                    offset += 4 - offset % 4 if character == "\t" else 1
-            self.bMarks.append(begin)
-            self.eMarks.append(begin + len(line))
-            self.tShift.append(indent)
-            self.sCount.append(offset)
-            begin += len(line) + 1
+        lengths = [len(line) for line in lines]
+        self.tShift = [length - len(line.lstrip(" \t")) for line, length in zip(lines, lengths, strict=True)]
+        self.sCount = [_columns(line[:indent]) if "\t" in line[:indent] else indent
+                       for line, indent in zip(lines, self.tShift, strict=True)]
+        self.bMarks = [0, *itertools.accumulate(length + 1 for length in lengths)][:len(lines)]
+        self.eMarks = [begin + length for begin, length in zip(self.bMarks, lengths, strict=True)]
         for table in (self.bMarks, self.eMarks):
             table.append(len(src))
         for table in (self.tShift, self.sCount):
             table.append(0)
         self.bsCount = [0] * len(self.bMarks)
         self.lineMax = len(self.bMarks) - 1
+
+
+def _columns(indent: str) -> int:
+    """The width of leading spaces and tabs, a tab reaching the next multiple of 4 (CommonMark)."""
+    width = 0
+    for character in indent:
+        width += 4 - width % 4 if character == "\t" else 1
+    return width
 
 
 def block_tokens(text: str) -> list[Token]:
@@ -235,7 +236,11 @@ class _Block:
     def add(self, part: Part, merge: bool = True) -> int:
         """Append a part (merging plain markdown with the one before); return its index."""
         if merge and part.__class__ is Markdown and self.parts and self.parts[-1].__class__ is Markdown:
-            self.parts[-1] = Markdown(_join(self.parts[-1].inline, part.inline, separator="\n"))
+            before, after = self.parts[-1].inline, part.inline
+            if before[-1].__class__ is str and after[0].__class__ is str:  # the usual case: one string
+                self.parts[-1] = Markdown((*before[:-1], f"{before[-1]}\n{after[0]}", *after[1:]))
+            else:
+                self.parts[-1] = Markdown(_join(before, after, separator="\n"))
         else:
             self.parts.append(part)
         return len(self.parts) - 1
@@ -295,39 +300,43 @@ class _Reader:
             self.error(self.lang[1], "language block is never closed (no :end_lang:)")
 
     def groups(self, tokens: list[Token]) -> None:
-        index = 0
-        while index < len(tokens):
-            end = index + 1
-            if tokens[index].nesting == 1:  # a container: up to its closing token
-                depth = 1
-                while depth:
-                    depth += tokens[end].nesting
-                    end += 1
-            self.group(tokens[index:end] if end - index > 1 else [tokens[index]])
-            index = end
-
-    def group(self, tokens: list[Token]) -> None:
-        """One top-level block: a marker, a code cell, or prose."""
-        first = tokens[0]
-        start, end = first.map or (self.cursor, self.cursor)
-        if first.type == "d2l_marker":
-            self.gap(start, boundary=True)
-            self.marker(first.meta["marker"], start + 1)
-        elif first.type == "fence" and first.markup == "```" and CODE_INFO.fullmatch(first.info):
-            self.gap(start, boundary=True)
-            self.code(first, start + 1, end)
-        else:
-            while end > start + 1 and not self.lines[end - 1].strip():
-                end -= 1  # a list's lines end with the blank line after it: that is a gap
-            self.gap(start, boundary=False)
-            self.prose_group(tokens, start, end)
-        self.cursor = max(self.cursor, end)
+        """Each top-level block in turn: a marker, a code cell, or prose (with what it holds)."""
+        index, count, lines = 0, len(tokens), self.lines
+        while index < count:
+            first = tokens[index]
+            start, end = first.map or (self.cursor, self.cursor)
+            kind = first.type
+            if kind == "d2l_marker":
+                self.gap(start, boundary=True)
+                self.marker(first.meta["marker"], start + 1)
+                index += 1
+            elif kind == "fence" and first.markup == "```" and CODE_INFO.fullmatch(first.info):
+                self.gap(start, boundary=True)
+                self.code(first, start + 1, end)
+                index += 1
+            else:
+                after = index + 1
+                if first.nesting == 1:  # a container: up to its closing token
+                    depth = 1
+                    while depth:
+                        depth += tokens[after].nesting
+                        after += 1
+                while end > start + 1 and not lines[end - 1].strip():
+                    end -= 1  # a list's lines end with the blank line after it: that is a gap
+                self.gap(start, boundary=False)
+                self.prose_group(tokens[index:after], start, end)
+                index = after
+            if end > self.cursor:
+                self.cursor = end
 
     def gap(self, start: int, boundary: bool) -> None:
         """Lines no token covers: blank lines, which separate the parts of a prose block, and link
         definitions, which are prose. Blank lines at the edges of a prose block are not part of it."""
         first = self.cursor
         if start <= first:
+            return
+        if start == first + 1 and not self.lines[first].strip() and (boundary or not self.prose):
+            self.cursor = start  # the usual gap: one blank line before a marker or a new block
             return
         lines = self.lines[first:start]
         self.cursor = start
@@ -498,7 +507,8 @@ class _Reader:
                 self.references.append(reference)
             position = match.end()
         pieces.append(text[position:])
-        for near in NEAR_ROLE.finditer(text) if record else ():
+        written = text.count("numref") + text.count("eqref")  # more than the references: a near miss
+        for near in NEAR_ROLE.finditer(text) if record and written > (len(pieces) - 1) // 2 else ():
             if not ROLE.fullmatch(near[0]):
                 self.error(start + 1 + text.count("\n", 0, near.start()),
                            f"malformed reference {near[0]!r}: did you mean :{near[1]}:`{near[2].strip()}`?")
@@ -541,7 +551,8 @@ class _Reader:
             self.error(number, f"language block inside the framework block opened at line {self.tab[1]} "
                        "(framework blocks go inside language blocks, not around them)")
             return
-        names = [name.strip() for name in (argument or "").split(",") if name.strip()]
+        names = [argument] if argument in self.settings.language_codes else [
+            name.strip() for name in (argument or "").split(",") if name.strip()]
         if argument is not None and (len(names) != 1 or names[0] not in self.settings.language_codes):
             self.error(number, f"unknown language {argument!r} (expected one of "
                        f"{', '.join(self.settings.language_codes)})")
@@ -684,7 +695,8 @@ class _Reader:
             at = number + 1 + source[:tab.start()].count("\n")
             names = [name.strip() for name in tab.group(1).split(",") if name.strip()]
             frameworks = self.frameworks(names, at)
-            numbered = [(n, line) for n, line in numbered if not (TAB_LINE.search(line) or TAB_MAGIC.search(line))]
+            numbered = [(n, line) for n, line in numbered
+                        if "tab" not in line or not (TAB_LINE.search(line) or TAB_MAGIC.search(line))]
         markers: dict[str, str] = {}
         while numbered and numbered[0][1].strip().startswith("#@"):
             at, line = numbered[0]

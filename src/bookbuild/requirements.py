@@ -26,9 +26,11 @@ from .settings import ConfigError
 PYTHON = re.compile(r"#\s*python:\s*(?P<version>\S*)\s*$")
 VERSION = re.compile(r"[0-9]+\.[0-9]+")
 COMMENT = re.compile(r"(^|\s)#.*$")  # pip's rule: a # at the start or after a space
-# pip options that change where packages come from, kept as they are (they are part of the environment).
-OPTIONS = ("--index-url", "-i", "--extra-index-url", "--find-links", "-f", "--pre", "--prefer-binary",
-           "--only-binary", "--no-binary")
+# pip options that say where packages come from, not which: with every version pinned exactly (local
+# labels such as +cpu included), moving a source changes nothing that is installed.
+SOURCES = ("-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--trusted-host")
+# pip options that change what is installed: part of the environment.
+OPTIONS = ("--pre", "--prefer-binary", "--only-binary", "--no-binary")
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,8 @@ class EnvironmentFile:
     path: Path  # as an author types it, relative to the book
     python: str  # "3.11": the minor version the kernel environment is built with
     requirements: tuple[Requirement, ...]
-    options: tuple[str, ...]  # pip options, e.g. "--extra-index-url https://…"
+    sources: tuple[str, ...]  # where packages come from, e.g. "--extra-index-url https://…"
+    options: tuple[str, ...]  # other pip options, e.g. "--prefer-binary"
 
     def pinned_version(self, name: str) -> str | None:
         """The exact version ``name==…`` pins, if the file pins one."""
@@ -49,7 +52,8 @@ class EnvironmentFile:
     @property
     def pins_text(self) -> str:
         """What the environment is made of, in a stable order: each requirement as packaging writes
-        it (so that spacing does not matter), and the pip options."""
+        it (so that spacing does not matter) and the pip options, but not the package sources (an
+        index added or moved rebuilds no environment and re-runs no notebook)."""
         return "\n".join(sorted([*map(str, self.requirements), *self.options]))
 
     @property
@@ -66,7 +70,7 @@ def read_environment(path: Path, root: Path | None = None) -> EnvironmentFile:
     root = root or Path.cwd()
     shown = path.relative_to(root) if path.is_absolute() and path.is_relative_to(root) else path
     text = read_text(path, shown)
-    python, requirements, options, problems = None, [], [], []
+    python, requirements, sources, options, problems = None, [], [], [], []
     for number, line in enumerate(text.split("\n"), start=1):
         if found := PYTHON.match(line.strip()):
             if not VERSION.fullmatch(found["version"]):
@@ -78,11 +82,12 @@ def read_environment(path: Path, root: Path | None = None) -> EnvironmentFile:
         if not written:
             continue
         if written.startswith("-"):
-            if written.split()[0].split("=")[0] in OPTIONS:
-                options.append(" ".join(written.split()))
+            option = written.split()[0].split("=")[0]
+            if option in SOURCES + OPTIONS:
+                (sources if option in SOURCES else options).append(" ".join(written.split()))
             else:
-                problems.append(Diagnostic(shown, number, f"pip option {written.split()[0]!r} is not supported "
-                                           f"here (only {', '.join(OPTIONS)}): list every requirement in this file"))
+                problems.append(Diagnostic(shown, number, f"pip option {option!r} is not supported here (only "
+                                           f"{', '.join(SOURCES + OPTIONS)}): list every requirement in this file"))
             continue
         try:
             requirements.append(Requirement(written))
@@ -95,4 +100,4 @@ def read_environment(path: Path, root: Path | None = None) -> EnvironmentFile:
     if problems:
         raise ConfigError(problems)
     assert python is not None
-    return EnvironmentFile(shown, python, tuple(requirements), tuple(options))
+    return EnvironmentFile(shown, python, tuple(requirements), tuple(sources), tuple(options))

@@ -79,6 +79,7 @@ class Settings:
     repository: Repository
     default_tab: str  # the framework a reader sees first, until they pick another
     timeout: int = DEFAULT_TIMEOUT_S  # seconds a cell may run, unless it says `#@timeout`
+    site_url: str | None = None  # where the site is published (html.baseurl), ending in "/"
     source_language: str = "en"  # the language the book is written in; the others translate it
     strict: bool = False  # translation gaps and glossary findings fail `check`, as `check --strict` does
     glossary: Path | None = None  # English term → approved translations (see glossary.py)
@@ -228,6 +229,42 @@ def load_repository(config: YamlFile) -> Repository:
     return Repository(owner=found["owner"], name=found["name"], branch=branch)
 
 
+# The repository.url that _config.yml ships with: a book published from another repository sets its
+# own (`make check` warns until then), and html.baseurl with it.
+PLACEHOLDER_REPOSITORY = "https://github.com/dl-hands-on/book"
+SITE_URL = re.compile(r"https?://[^\s/?#]+(/[^\s?#]*)?")
+
+
+def load_site_url(config: YamlFile) -> str | None:
+    """``html.baseurl``: the published site's address, from which each page's canonical URL and the
+    sitemap derive. None when the book is not published anywhere."""
+    html = config.data.get("html")
+    url = html.get("baseurl") if isinstance(html, dict) else None
+    if not url:
+        return None
+    if not isinstance(url, str) or not SITE_URL.fullmatch(url):
+        raise ConfigError([config.diagnostic(["html", "baseurl"], (
+            f"html.baseurl must be the address where the site is published, such as "
+            f"https://owner.github.io/book/, got {url!r}"))])
+    return url if url.endswith("/") else url + "/"
+
+
+def config_warnings(settings: Settings) -> list[str]:
+    """What is valid but probably not meant: a repository and a site address left as shipped."""
+    found = []
+    repository = settings.repository
+    config = load_yaml(settings.root / "_config.yml", Path("_config.yml"))
+    if repository.url == PLACEHOLDER_REPOSITORY:
+        found.append(f"_config.yml:{config.line(['repository', 'url'])}: warning: repository.url is still the "
+                     f"placeholder {PLACEHOLDER_REPOSITORY}: the Colab and Binder links, the license link and "
+                     "the published site point there; set it to the book's own repository")
+    pages = f"https://{repository.owner.lower()}.github.io/{repository.name}/"
+    if settings.site_url and ".github.io/" in settings.site_url and settings.site_url != pages:
+        found.append(f"_config.yml:{config.line(['html', 'baseurl'])}: warning: html.baseurl is "
+                     f"{settings.site_url}, but GitHub Pages publishes {repository.url} at {pages}")
+    return found
+
+
 def load_settings(root: Path | str = ".") -> Settings:
     """The book's settings; ConfigError (at its line) if _config.yml is missing or breaks its schema."""
     root = Path(root).resolve()
@@ -276,6 +313,6 @@ def load_settings(root: Path | str = ".") -> Settings:
     glossary = translation.get("glossary")
     return Settings(root=root, frameworks=frameworks, languages=languages, config=config.data,
                     repository=load_repository(config), default_tab=default_tab,
-                    timeout=ours.get("timeout", DEFAULT_TIMEOUT_S),
+                    timeout=ours.get("timeout", DEFAULT_TIMEOUT_S), site_url=load_site_url(config),
                     source_language=source, strict=translation.get("strict", False),
                     glossary=root / glossary if glossary else None)
