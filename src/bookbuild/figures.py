@@ -89,7 +89,7 @@ def jupyter_figure(chapter: Chapter, figure: Figure, lang: str, anchors: dict[st
     return f"{shown}\n\n{caption}" if caption else shown
 
 
-def render_prose(block: Prose, lang: str, chapter: Chapter, figure_renderer) -> str:
+def render_prose(block: Prose, figure_renderer) -> str:
     """A prose block as MyST (Prose.text), with each figure rendered by ``figure_renderer``."""
     return "\n".join(figure_renderer(part) if isinstance(part, Figure) else myst(part) for part in block.parts)
 
@@ -98,14 +98,14 @@ def myst_text(block: Prose, lang: str, chapter: Chapter) -> str:
     """The block for the edition of ``lang``: figures show that language's image."""
     if not figures_of(block):
         return block.text
-    return render_prose(block, lang, chapter, lambda figure: myst_figure(figure, image_path(chapter, figure, lang)))
+    return render_prose(block, lambda figure: myst_figure(figure, image_path(chapter, figure, lang)))
 
 
 def jupyter_text(block: Prose, lang: str, chapter: Chapter, anchors: dict[str, Anchor]) -> str:
     """The block for the notebooks of ``lang``: figures carry their image."""
     if not figures_of(block):
         return block.text
-    return render_prose(block, lang, chapter, lambda figure: jupyter_figure(chapter, figure, lang, anchors))
+    return render_prose(block, lambda figure: jupyter_figure(chapter, figure, lang, anchors))
 
 
 def _parts(chapter: Chapter) -> list[tuple[Prose, Part]]:

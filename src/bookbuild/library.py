@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .files import write_atomic
-from .model import Chapter, Code, Diagnostic
+from .model import BookError, Chapter, Code, Diagnostic
 from .settings import Framework, Settings
 
 SAVE_MARK = re.compile(r"# *@save")  # d2lbook's pattern, searched anywhere in a line
@@ -92,7 +92,7 @@ def book_order(chapters: list[Chapter], settings: Settings) -> list[Chapter]:
 
     try:
         entries = read_toc(settings.root / "_toc.yml", Path("_toc.yml"))
-    except Exception:  # a broken _toc.yml is reported by `check`, at its line
+    except BookError:  # a broken _toc.yml is reported by `check`, at its line
         entries = []
 
     def position(chapter: Chapter) -> int:
