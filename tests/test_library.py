@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -223,8 +224,10 @@ def installed_by_the_setup_cell(settings, framework, tmp_path, monkeypatch) -> P
         commands.append(command)
         url = next(r for r in command if r.startswith("dlbook @ ")).split(" @ ", 1)[1]
         assert url == f"git+{settings.repository.url}@{settings.repository.branch}#subdirectory=lib"
+        source = tmp_path / "repository-lib"  # pip builds in the folder it is given: not in the checkout
+        shutil.copytree(settings.library_dir, source, ignore=shutil.ignore_patterns("build", "*.egg-info"))
         pip_install([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                     "--target", str(target), str(settings.library_dir)], check=True)
+                     "--target", str(target), str(source)], check=True)
 
     monkeypatch.setitem(sys.modules, "google.colab", type(sys)("google.colab"))
     monkeypatch.setattr(subprocess, "run", pip)
