@@ -1,4 +1,4 @@
-"""The notebook writer: one notebook per language and framework, deterministic and atomic."""
+"""The reader notebooks: one per language and framework, plain Jupyter markdown, deterministic and atomic."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild import files, notebooks
+from bookbuild import files, notebooks, render_jupyter
 from bookbuild.read import read_chapter
 from bookbuild.settings import load_settings
+from bookbuild.texts import text
 
 CHAPTER = """\
 :begin_lang:`en`
@@ -60,9 +61,10 @@ def chapter(settings):
 
 
 def test_a_notebook_holds_its_language_and_framework_only(chapter, settings):
-    nb = notebooks.make_notebook(chapter, "pt", settings.framework("tensorflow"), settings)
+    nb = render_jupyter.make_notebook(chapter, "pt", settings.framework("tensorflow"), settings)
     kinds = [(c.cell_type, c.source.splitlines()[0]) for c in nb.cells]
-    assert kinds == [("code", "import sys"), ("markdown", "# Título"), ("code", "print(1)"),
+    assert kinds == [("code", "#@title Configuração: sementes e, no Colab, as versões fixadas"),
+                     ("markdown", "# Título"), ("code", "print(1)"),
                      ("markdown", "Nota sobre Keras.")]
     assert nb.cells[0].source.endswith(settings.framework("tensorflow").setup)
     assert "$$a = b$$" in nb.cells[1].source and "English" not in nb.cells[1].source
@@ -71,7 +73,7 @@ def test_a_notebook_holds_its_language_and_framework_only(chapter, settings):
 
 
 def test_markers_become_tags_that_nbval_and_jupyter_understand(chapter, settings):
-    nb = notebooks.make_notebook(chapter, "en", settings.framework("pytorch"), settings)
+    nb = render_jupyter.make_notebook(chapter, "en", settings.framework("pytorch"), settings)
     setup, _, solution, raising = nb.cells
     assert setup.metadata.tags == ["setup"] and "torch.manual_seed(0)" in setup.source
     assert solution.metadata.tags == ["solution"]
@@ -81,15 +83,15 @@ def test_markers_become_tags_that_nbval_and_jupyter_understand(chapter, settings
 
 def test_identical_code_has_identical_ids_in_every_language(chapter, settings):
     framework = settings.framework("mxnet")
-    en = notebooks.make_notebook(chapter, "en", framework, settings)
-    pt = notebooks.make_notebook(chapter, "pt", framework, settings)
+    en = render_jupyter.make_notebook(chapter, "en", framework, settings)
+    pt = render_jupyter.make_notebook(chapter, "pt", framework, settings)
     assert [c.id for c in en.cells if c.cell_type == "code"] == [c.id for c in pt.cells if c.cell_type == "code"]
-    assert notebooks.dumps(en) == notebooks.dumps(notebooks.make_notebook(chapter, "en", framework, settings))
+    assert notebooks.dumps(en) == notebooks.dumps(render_jupyter.make_notebook(chapter, "en", framework, settings))
 
 
 def test_save_is_atomic_and_skips_unchanged_files(chapter, settings, tmp_path, monkeypatch):
     path = tmp_path / "nb.ipynb"
-    nb = notebooks.make_notebook(chapter, "en", settings.framework("mxnet"), settings)
+    nb = render_jupyter.make_notebook(chapter, "en", settings.framework("mxnet"), settings)
     assert notebooks.save(nb, path) is True
     assert notebooks.save(nb, path) is False
     before = path.read_text()
@@ -124,7 +126,7 @@ def test_setup_cell_installs_the_pinned_framework_on_colab_only(tiny_book, monke
         "# TensorFlow kernel\n# python: 3.11\ntensorflow-cpu==2.21.0\nkeras==3.15.1  # Keras 3\nnumpy==2.4.6\n"
         "ipykernel==6.31.0\n")
     framework = settings.framework("tensorflow")
-    source = notebooks.setup_source(framework)
+    source = render_jupyter.setup_source(framework)
     assert run_setup(source, monkeypatch, on_colab=False) == []
     assert capsys.readouterr() == ("", "")  # nothing printed off Colab: nbval compares the outputs
     # On Colab: the kernel environment's pins, as the full package Colab ships, without ipykernel.
@@ -137,7 +139,7 @@ def test_on_colab_the_cpu_build_of_torch_becomes_pypis_and_pip_options_stay_behi
     (tiny_book / "envs" / "pytorch.txt").write_text(
         "# python: 3.11\n--extra-index-url https://download.pytorch.org/whl/cpu\ntorch==2.13.0+cpu\nnumpy==2.3.5\n"
         "ipykernel==6.31.0\n")
-    source = notebooks.setup_source(settings.framework("pytorch"))
+    source = render_jupyter.setup_source(settings.framework("pytorch"))
     assert run_setup(source, monkeypatch, on_colab=True) == [
         [sys.executable, "-m", "pip", "install", "--quiet", "torch==2.13.0", "numpy==2.3.5"]]
 
@@ -146,15 +148,17 @@ def test_a_framework_colab_cannot_install_says_so_and_points_to_binder(tiny_book
     settings = load_settings(tiny_book)
     framework = settings.framework("mxnet")
     assert framework.colab is False  # as _config.yml says for MXNet
-    source = notebooks.setup_source(framework)
+    source = render_jupyter.setup_source(framework)
     assert run_setup(source, monkeypatch, on_colab=False) == []
     with pytest.raises(RuntimeError, match=r"cannot install MXNet 1\.0.*Binder"):
         run_setup(source, monkeypatch, on_colab=True)
     chapter = read_chapter(Path("chapters/part/section.md"), settings, text=CHAPTER)
     for lang, words in (("en", "Launch it in Binder"), ("pt", "Abra-o no Binder")):
-        note, setup = notebooks.make_notebook(chapter, lang, framework, settings).cells[:2]
+        note, setup = render_jupyter.make_notebook(chapter, lang, framework, settings).cells[:2]
         binder = settings.repository.binder_url(f"notebooks/{lang}/mxnet/{chapter.name}.ipynb")
         assert note.cell_type == "markdown" and f"[{words}]({binder})" in note.source
-        assert setup.source == source  # the same code in every language: one execution serves both
-    pytorch = notebooks.make_notebook(chapter, "en", settings.framework("pytorch"), settings)
+        # The same code in every language, under a title in the notebook's: one execution serves both.
+        assert setup.source == f"#@title {text(lang, 'setup_title')}\n{source}"
+        assert notebooks.code_only(setup.source) == source
+    pytorch = render_jupyter.make_notebook(chapter, "en", settings.framework("pytorch"), settings)
     assert pytorch.cells[0].cell_type == "code"  # Colab can run it: no note
