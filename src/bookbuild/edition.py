@@ -8,11 +8,15 @@ import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
+import yaml
+
 from .model import Chapter
 from .runlinks import run_links
 from .settings import Settings
 from .texts import text
 
+# The page listing the translation's gaps, at the root of each edition.
+STATUS_PAGE = "translation-status"
 # Strings `sphinx_reader` puts on the pages, in the edition's language.
 PAGE_TEXTS = ("language_switch", "run_title", "open_colab", "launch_binder", "download_notebook", "search")
 
@@ -57,3 +61,14 @@ def edition_config(settings: Settings, lang: str, chapters: Sequence[Chapter]) -
     sphinx["bookbuild_toolchain"] = toolchain_fingerprint()
     sphinx["html_extra_path"] = ["_extra"]  # the notebooks readers download, copied as they are
     return config
+
+
+def edition_toc(settings: Settings, lang: str) -> dict:
+    """The book's table of contents, plus an unnumbered last part with the translation status page."""
+    toc = yaml.safe_load((settings.root / "_toc.yml").read_text(encoding="utf-8"))
+    if "parts" not in toc:
+        part = {key: toc.pop(key) for key in ("chapters",) if key in toc}
+        toc["parts"] = [{**part, **toc.get("options", {})}] if part else []
+    toc["parts"].append({"caption": text(lang, "contribute"), "numbered": False,
+                         "chapters": [{"file": STATUS_PAGE}]})
+    return toc

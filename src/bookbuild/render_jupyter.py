@@ -43,9 +43,10 @@ from docutils.nodes import make_id
 from nbformat import NotebookNode
 from packaging.utils import canonicalize_name
 
+from . import translation
 from .crossref import Anchor, Numbering
 from .files import notebook_path
-from .model import Chapter, Code, Contents, Equation, Figure, Heading, Inline, Markdown, Part, Prose, Table
+from .model import MISSING, Chapter, Code, Contents, Equation, Figure, Heading, Inline, Markdown, Part, Prose, Table
 from .notebooks import LANGUAGE_INFO, assign_ids, kernel_display_name, kernel_name, new_cell, new_notebook
 from .requirements import read_environment
 from .settings import Framework, Settings
@@ -210,6 +211,17 @@ def render_prose(block: Prose, page: _Page, attachments: dict[str, dict[str, str
     return "\n".join(render_part(part, page, words, attachments) for part in block.parts)
 
 
+def translation_notice(state: str, text_lang: str, lang: str, settings: Settings, edit_url: str) -> tuple[str, str]:
+    """The markdown that opens and closes a passage shown with a notice (missing, draft or stale
+    translation): a one-line note with an edit link and, around text in another language, a
+    ``lang`` attribute for screen readers and browser translation."""
+    note = f"> *{text(lang, 'translation_' + state)}* [{text(lang, 'translation_edit')}]({edit_url})"
+    if state != MISSING:
+        return note, ""
+    tag = settings.language(text_lang).tag
+    return f'{note}\n\n<div lang="{tag}">', "</div>"
+
+
 # -- the setup cell ----------------------------------------------------------------------------
 
 
@@ -309,8 +321,17 @@ def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: S
     cells: list[NotebookNode] = []
     prose: list[str] = []
     attachments: dict[str, dict[str, str]] = {}
+    shown = translation.edition_blocks(chapter, lang, settings)
+    edit_url = settings.repository.edit_url(f"chapters/{chapter.name}.md")
+    open_notice: list = [None, ""]  # the language block whose notice is open, and its closing text
+
+    def close_notice() -> None:
+        if open_notice[0] is not None and open_notice[1]:
+            prose.append(open_notice[1])
+        open_notice[:] = [None, ""]
 
     def flush_prose() -> None:
+        close_notice()
         if prose:
             cells.append(markdown_cell("\n\n".join(prose), attachments))
             prose.clear()
@@ -321,12 +342,26 @@ def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: S
             cells.append(new_cell("markdown", colab_note(chapter, lang, framework, settings)))
         cells.append(setup_cell(framework, lang))
     for block in chapter.blocks:
-        if isinstance(block, Prose):
+        if isinstance(block, Code):
+            if framework.name in block.frameworks:
+                flush_prose()
+                cells.append(code_cell(block.source, cell_tags(block)))
+            continue
+        if block.block is None:
             if block.shown_to(lang, framework.name):
+                close_notice()
                 prose.append(render_prose(block, page, attachments))
-        elif framework.name in block.frameworks:
-            flush_prose()
-            cells.append(code_cell(block.source, cell_tags(block)))
+            continue
+        if block.block not in shown or not (block.frameworks is None or framework.name in block.frameworks):
+            continue
+        if open_notice[0] != block.block:
+            close_notice()
+            notice = shown[block.block]
+            if notice is not None:
+                opening, closing = translation_notice(*notice, lang, settings, edit_url)
+                prose.append(opening)
+                open_notice[:] = [block.block, closing]
+        prose.append(render_prose(block, page, attachments))  # worded in the text's own language
     flush_prose()
     assign_ids(cells)
     return new_notebook(cells, {

@@ -16,10 +16,11 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from . import notebooks
+from . import notebooks, translation
 from .files import notebook_path
 from .model import Chapter, Code, Equation, Figure, Heading, Inline, Markdown, Part, Prose, Table
 from .settings import Settings
+from .texts import text
 
 ROLES = {"numref": "numref", "eqref": "eq"}
 
@@ -82,6 +83,13 @@ def framework_prose_tabs(blocks: list[Prose], settings: Settings) -> str:
     return "::::{tab-set}\n:sync-group: framework\n\n" + "\n\n".join(items) + "\n::::"
 
 
+def translation_notice(state: str, text_lang: str, lang: str, settings: Settings, edit_url: str) -> tuple[str, str]:
+    """The MyST that opens and closes a passage shown with a notice (see sphinx_translation.py)."""
+    note = f"{text(lang, 'translation_' + state)} [{text(lang, 'translation_edit')}]({edit_url})"
+    return (f"```{{translation-notice}} {state} {settings.language(text_lang).tag}\n{note}\n```",
+            "```{translation-end}\n```")
+
+
 def executed_cells(chapter: Chapter, lang: str, settings: Settings) -> dict[str, dict[int, NotebookNode]]:
     """Per framework, the committed notebook's executed code cells, by the id of the model's code
     block; StaleNotebook where a notebook is missing or holds other code than the chapter."""
@@ -108,12 +116,24 @@ def site_notebook(chapter: Chapter, lang: str, settings: Settings) -> NotebookNo
     pending_code: list[Code] = []
     pending_tabs: list[Prose] = []
     group_number = 0
+    shown = translation.edition_blocks(chapter, lang, settings)
+    edit_url = settings.repository.edit_url(f"chapters/{chapter.name}.md")
+    notice: list = [None, ""]  # the language block whose notice is open, and the text that closes it
 
-    def flush() -> None:
-        nonlocal group_number
+    def flush_tabs() -> None:
         if pending_tabs:
             markdown.append(framework_prose_tabs(pending_tabs, settings))
             pending_tabs.clear()
+
+    def close_notice() -> None:
+        flush_tabs()
+        if notice[0] is not None:
+            markdown.append(notice[1])
+        notice[:] = [None, ""]
+
+    def flush() -> None:
+        nonlocal group_number
+        close_notice()
         if markdown:
             cells.append(nbformat.v4.new_markdown_cell("\n\n".join(markdown)))
             markdown.clear()
@@ -134,12 +154,18 @@ def site_notebook(chapter: Chapter, lang: str, settings: Settings) -> NotebookNo
             if markdown or pending_tabs:
                 flush()
             pending_code.append(block)
-        elif block.lang in (None, lang):
+        elif block.lang is None or block.block in shown:
             if pending_code:
                 flush()
+            if notice[0] is not None and notice[0] != block.block:
+                close_notice()
+            if block.block is not None and notice[0] != block.block and shown[block.block] is not None:
+                flush_tabs()
+                opening, closing = translation_notice(*shown[block.block], lang, settings, edit_url)  # type: ignore[misc]
+                markdown.append(opening)
+                notice[:] = [block.block, closing]
             if block.frameworks is None:
-                if pending_tabs:
-                    flush()
+                flush_tabs()
                 markdown.append(myst_prose(block))
             else:
                 pending_tabs.append(block)

@@ -16,9 +16,9 @@ from pathlib import Path
 import yaml
 from nbformat import NotebookNode
 
-from . import notebooks
+from . import notebooks, status, translation
 from .crossref import Numbering, book_numbering
-from .edition import edition_config
+from .edition import STATUS_PAGE, edition_config, edition_toc
 from .files import notebook_path, write_atomic
 from .frontpage import root_index, sitemap
 from .model import Chapter
@@ -57,7 +57,9 @@ def write_edition(chapters: list[Chapter], settings: Settings, lang: str, source
     Sphinx rebuilds only the pages whose content changed."""
     files = {source / "_config.yml": yaml.safe_dump(edition_config(settings, lang, chapters), allow_unicode=True,
                                                     sort_keys=False).encode(),
-             source / "_toc.yml": (settings.root / "_toc.yml").read_bytes()}
+             source / "_toc.yml": yaml.safe_dump(edition_toc(settings, lang), allow_unicode=True,
+                                                 sort_keys=False).encode(),
+             source / f"{STATUS_PAGE}.md": status.status_page(chapters, lang, settings).encode()}
     numbering = numbering or book_numbering(chapters, settings)
     for framework in settings.framework_names:
         for chapter in chapters:
@@ -66,7 +68,7 @@ def write_edition(chapters: list[Chapter], settings: Settings, lang: str, source
                 files[source / "_extra" / DOWNLOADS / framework / f"{chapter.name}.ipynb"] = \
                     notebooks.dumps(download).encode()
     for asset in settings.chapters_dir.rglob("*"):
-        if asset.is_file() and asset.suffix != ".md":
+        if asset.is_file() and asset.suffix != ".md" and not asset.name.endswith(translation.LOCK_SUFFIX):
             files[source / "chapters" / asset.relative_to(settings.chapters_dir)] = asset.read_bytes()
     for chapter in chapters:
         files[source / "chapters" / f"{chapter.name}.ipynb"] = notebooks.dumps(
