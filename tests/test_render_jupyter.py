@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -10,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild import files, notebooks, render_jupyter
+from bookbuild import execute, files, notebooks, render_jupyter
+from bookbuild.crossref import book_numbering
 from bookbuild.read import read_chapter
 from bookbuild.settings import load_settings
 from bookbuild.texts import text
@@ -79,6 +81,84 @@ def test_markers_become_tags_that_nbval_and_jupyter_understand(chapter, settings
     assert solution.metadata.tags == ["solution"]
     assert solution.metadata.jupyter == {"source_hidden": True}
     assert raising.metadata.tags == ["nbval-ignore-output", "raises-exception"]
+
+
+def test_the_setup_cell_is_titled_collapsed_in_jupyterlab_and_a_form_on_colab(chapter, settings):
+    for lang in settings.language_codes:
+        setup = render_jupyter.make_notebook(chapter, lang, settings.framework("pytorch"), settings).cells[0]
+        assert setup.source.splitlines()[0] == f"#@title {text(lang, 'setup_title')}"
+        assert setup.metadata.jupyter == {"source_hidden": True} and setup.metadata.cellView == "form"
+    assert text("pt", "setup_title") == "Configuração: sementes e, no Colab, as versões fixadas"
+
+
+def test_the_cache_key_ignores_the_title_and_only_the_title(chapter, settings):
+    """One run serves every language: the key of each language's notebook is the same; any change
+    to the code itself, even a comment, changes it."""
+    framework = settings.framework("pytorch")
+    en, pt = (render_jupyter.make_notebook(chapter, lang, framework, settings) for lang in ("en", "pt"))
+    assert en.cells[0].source != pt.cells[0].source
+    assert execute.cache_key(en, "env") == execute.cache_key(pt, "env")
+    pt.cells[0].source += "\n# one more comment"
+    assert execute.cache_key(en, "env") != execute.cache_key(pt, "env")
+
+
+FIGURES = """\
+:begin_lang:`en`
+# Shapes
+Figure :numref:`fig_square` and table :numref:`tab_sizes`.
+
+![A unit square](img/square.png)
+:label:`fig_square`
+
+![A picture that is not there](img/missing.png)
+
+:Sizes of the layers
+
+| in | out |
+|---|---|
+| 4 | 2 |
+:label:`tab_sizes`
+:end_lang:
+
+:begin_lang:`pt`
+# Formas
+A figura :numref:`fig_square` e a tabela :numref:`tab_sizes`.
+
+![Um quadrado unitário](img/square.png)
+:label:`fig_square`
+
+![Uma imagem que não existe](img/missing.png)
+
+:Tamanhos das camadas
+
+| entrada | saída |
+|---|---|
+| 4 | 2 |
+:label:`tab_sizes`
+:end_lang:
+"""
+
+
+def test_figures_travel_with_the_notebook_and_are_numbered_as_in_the_html(tiny_book):
+    (tiny_book / "_toc.yml").write_text("format: jb-book\nroot: chapters/index\noptions:\n  numbered: true\n"
+                                       "chapters:\n  - file: chapters/part/shapes\n")
+    image = tiny_book / "chapters" / "part" / "img" / "square.png"
+    image.parent.mkdir(parents=True)
+    image.write_bytes(b"\x89PNG\r\n\x1a\n not really an image")
+    (tiny_book / "chapters" / "part" / "shapes.md").write_text(FIGURES)
+    (tiny_book / "chapters" / "index.md").write_text("# Book\n")
+    settings = load_settings(tiny_book)
+    chapters = [read_chapter(tiny_book / "chapters" / name, settings) for name in ("index.md", "part/shapes.md")]
+    numbering = book_numbering(chapters, settings)
+    notebook = render_jupyter.make_notebook(chapters[1], "pt", settings.framework("mxnet"), settings, numbering)
+    (cell,) = notebook.cells
+    assert "A figura [Fig. 1.1](#fig_square) e a tabela [Tabela 1.1](#tab_sizes)." in cell.source
+    assert '<a id="fig_square"></a>\n![Um quadrado unitário](attachment:square.png)\n\n*Fig. 1.1* ' \
+        'Um quadrado unitário' in cell.source
+    assert cell.attachments == {"square.png": {"image/png": base64.b64encode(image.read_bytes()).decode()}}
+    assert "![Uma imagem que não existe](img/missing.png)" in cell.source  # no file: the path, as written
+    assert '<a id="tab_sizes"></a>\n*Tabela 1.1* Tamanhos das camadas\n\n| entrada | saída |' in cell.source
+    notebooks.dumps(notebook)  # a valid notebook, attachments included
 
 
 def test_identical_code_has_identical_ids_in_every_language(chapter, settings):

@@ -99,7 +99,7 @@ def anchors(chapters: list[Chapter], toc: dict, languages: tuple[str, ...]) -> d
                         titles[lang] = headings[before[-1]].title
                         target_number = target_number or heading_numbers[lang][before[-1]]
                 found[target.name] = Anchor(target.name, "section", chapter.name, target_number, titles)
-            else:
+            elif target.name not in found:  # a figure labelled in each language block is one figure
                 scope = number.split(".")[0] if number else chapter.name
                 counters[scope, target.kind] = counters.get((scope, target.kind), 0) + 1
                 count = counters[scope, target.kind]
