@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 from nbformat import NotebookNode
 
-from . import notebooks, status, translation
+from . import execute, notebooks, status, translation
 from .crossref import Numbering, book_numbering
 from .edition import STATUS_PAGE, edition_config, edition_toc
 from .files import notebook_path, write_atomic
@@ -40,14 +40,13 @@ def download_notebook(chapter: Chapter, lang: str, framework: str, settings: Set
         return committed
     notebook = make_notebook(chapter, lang, settings.framework(framework), settings, numbering,
                              Links(online=settings.site_url))
-    code = [c for c in notebook.cells if c.cell_type == "code"]
+    key = committed.metadata.get("bookbuild", {}).get("execution")
     executed = [c for c in committed.cells if c.cell_type == "code"]
-    if [c.source for c in code] != [c.source for c in executed]:
+    if [c.source for c in notebook.cells if c.cell_type == "code"] != [c.source for c in executed]:
         raise StaleNotebook(f"{notebook_path(Path('notebooks'), lang, framework, chapter)} is stale: "
                             "run `make notebooks`")
-    for cell, done in zip(code, executed, strict=True):
-        cell.outputs, cell.execution_count = done.outputs, done.execution_count
-    notebook.metadata["bookbuild"] = committed.metadata.get("bookbuild", notebook.metadata["bookbuild"])
+    if key:
+        execute.apply_outputs(notebook, executed, key)
     return notebook
 
 
