@@ -79,10 +79,6 @@ class _Page:
     links: Links
     settings: Settings
 
-    @property
-    def site_url(self) -> str | None:
-        return self.settings.site_url
-
     def file(self, path: str) -> Path | None:
         """A file the chapter names (a figure's image), beside the chapter; None if there is none."""
         if "://" in path:
@@ -90,20 +86,22 @@ class _Page:
         found = self.settings.root / self.chapter.path.parent / path
         return found if found.is_file() else None
 
-    def href(self, anchor: Anchor) -> str | None:
-        """The link to a label, or None where there is nowhere to link to."""
-        if anchor.chapter == self.chapter.name and self.links.online is None:
-            return f"#{anchor.label}"
-        page = self.numbering.pages.get(anchor.chapter)
-        has_notebook = page is not None and self.framework in page.frameworks
-        if self.links.online is None and has_notebook:
-            here = Path(self.chapter.name).parent
-            return Path(os.path.relpath(f"{anchor.chapter}.ipynb", here)).as_posix() + f"#{anchor.label}"
-        site = self.links.online or self.site_url
+    def link(self, chapter: str, label: str | None = None, kind: str = "section") -> str | None:
+        """Where a link to a chapter (at a label of ``kind``) leads from this notebook: within it,
+        to its sibling notebook, or to the online edition (see the module docstring); None where
+        there is nowhere to lead."""
+        if self.links.online is None:
+            if chapter == self.chapter.name and label:
+                return f"#{label}"
+            page = self.numbering.pages.get(chapter)
+            if page is not None and self.framework in page.frameworks:
+                path = Path(os.path.relpath(f"{chapter}.ipynb", Path(self.chapter.name).parent)).as_posix()
+                return path + (f"#{label}" if label else "")
+        site = self.links.online or self.settings.site_url
         if not site:
             return None
-        fragment = make_id(("equation-" if anchor.kind == "equation" else "") + anchor.label)
-        return f"{site}{self.lang}/chapters/{anchor.chapter}.html#{fragment}"
+        fragment = "#" + make_id(("equation-" if kind == "equation" else "") + label) if label else ""
+        return f"{site}{self.lang}/chapters/{chapter}.html{fragment}"
 
     def reference(self, anchor: Anchor | None, name: str, role: str, words: str) -> str:
         """A reference as the reader sees it: "Seção 1.2", linked. ``words``: the language of the
@@ -118,7 +116,7 @@ class _Page:
             shown = text(words, f"{anchor.kind}_reference", number=anchor.number)
         else:
             shown = text(words, "section_reference", number=anchor.number)
-        href = self.href(anchor)
+        href = self.link(anchor.chapter, anchor.label, anchor.kind)
         return f"[{shown}]({href})" if href else shown
 
 
@@ -195,14 +193,8 @@ def render_contents(part: Contents, page: _Page) -> str:
             continue
         title = section.titles.get(page.lang, name)
         shown = f"{section.number}. {title}" if section.number else title
-        if page.links.online is None and page.framework in section.frameworks:
-            href = Path(os.path.relpath(f"{name}.ipynb", Path(page.chapter.name).parent)).as_posix()
-        elif site := page.links.online or page.site_url:
-            href = f"{site}{page.lang}/chapters/{name}.html"
-        else:
-            lines.append(f"- {shown}")
-            continue
-        lines.append(f"- [{shown}]({href})")
+        href = page.link(name)
+        lines.append(f"- [{shown}]({href})" if href else f"- {shown}")
     return "\n".join(lines)
 
 
