@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild import notebooks
+from bookbuild import render_jupyter
 from bookbuild.check import check_chapter
-from bookbuild.crossref import anchors as number_anchors
-from bookbuild.figures import image_path, jupyter_text, myst_text, variant
+from bookbuild.crossref import numbering
+from bookbuild.figures import image_path, variant
 from bookbuild.model import Figure, Prose
 from bookbuild.read import read_chapter
+from bookbuild.render_myst import myst_prose
 from bookbuild.settings import load_settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -104,28 +105,29 @@ def test_the_notebooks_carry_the_image_and_the_numbered_caption_of_their_languag
     chapter, settings = read(book)
     toc = {"format": "jb-book", "root": "chapters/index", "options": {"numbered": True},
            "chapters": [{"file": "chapters/part/section"}]}
-    anchors = number_anchors([chapter], toc, settings.language_codes)
-    for lang, words, caption in (("en", "blocks", "**Fig. 1.1** Blocks inside blocks, as in"),
-                                 ("pt", "blocos", "**Fig. 1.1** Blocos dentro de blocos.")):
-        nb = notebooks.make_notebook(chapter, lang, settings.framework("pytorch"), settings, anchors)
+    numbers = numbering([chapter], toc, settings.language_codes, settings.framework_names)
+    for lang, words, caption in (("en", "blocks", "*Fig. 1.1* Blocks inside blocks, as in"),
+                                 ("pt", "blocos", "*Fig. 1.1* Blocos dentro de blocos.")):
+        nb = render_jupyter.make_notebook(chapter, lang, settings.framework("pytorch"), settings, numbers)
         markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
         image = re.search(r'<img src="data:image/svg\+xml;base64,([^"]+)" alt="([^"]+)" width="400px">', markdown)
         assert image, markdown
         assert base64.b64decode(image[1]).decode() == SVG.format(words)
         assert image[2] == figures(chapter)[lang].alt  # nothing to escape in these
         assert caption in markdown and "../img/" not in markdown and "{figure}" not in markdown
-    # A reference in the caption is written out, as in the text (same notebook: no link).
-    en = notebooks.make_notebook(chapter, "en", settings.framework("pytorch"), settings, anchors)
-    assert "as in\nFig. 1.1 itself." in "\n".join(c.source for c in en.cells)
+    # A reference in the caption is written out, as in the text, and leads to the figure's anchor.
+    en = render_jupyter.make_notebook(chapter, "en", settings.framework("pytorch"), settings, numbers)
+    assert "as in\n[Fig. 1.1](#fig_blocks) itself." in "\n".join(c.source for c in en.cells)
 
 
 def test_the_editions_get_a_numbered_figure_with_the_language_image_and_alternative_text(book):
     chapter, _ = read(book)
     pt = next(block for block in chapter.blocks if isinstance(block, Prose) and figures_of_block(block, "pt"))
-    assert myst_text(pt, "pt", chapter) == ("```{figure} ../img/pt/blocks.svg\n:name: fig_blocks\n"
-                                            ":alt: Três caixas, uma dentro da outra.\n:width: 400px\n\n"
-                                            "Blocos dentro de blocos.\n```")
-    assert jupyter_text(pt, "pt", chapter, {}).startswith('<img src="data:image/svg+xml;base64,')
+    assert myst_prose(pt, chapter, "pt") == ("```{figure} ../img/pt/blocks.svg\n:name: fig_blocks\n"
+                                             ":alt: Três caixas, uma dentro da outra.\n:width: 400px\n\n"
+                                             "Blocos dentro de blocos.\n```")
+    # Shown in the English edition, untranslated, a Portuguese passage keeps its own image.
+    assert myst_prose(pt, chapter, "en").startswith("```{figure} ../img/pt/blocks.svg")
 
 
 def figures_of_block(block: Prose, lang: str) -> bool:

@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bookbuild import envs, library, notebooks
+from bookbuild import envs, library, render_jupyter
 from bookbuild.build import build_notebooks, read_book, stale_notebooks
 from bookbuild.check import check_chapter
 from bookbuild.read import read_chapter
@@ -204,8 +204,8 @@ def test_a_notebook_that_imports_the_library_installs_it_on_colab_from_the_pinne
     settings = load_settings(three)
     chapters = {c.name: c for c in read_book(settings)}
     pytorch = settings.framework("pytorch")
-    user = notebooks.make_notebook(chapters["part/user"], "en", pytorch, settings).cells[0].source
-    other = notebooks.make_notebook(chapters["part/other"], "en", pytorch, settings).cells[0].source
+    user = render_jupyter.make_notebook(chapters["part/user"], "en", pytorch, settings).cells[0].source
+    other = render_jupyter.make_notebook(chapters["part/other"], "en", pytorch, settings).cells[0].source
     assert '"dlbook @ git+https://github.com/dl-hands-on/book@main#subdirectory=lib"' in user
     assert "dlbook" not in other  # a notebook that does not import the library does not install it
 
@@ -214,7 +214,8 @@ def installed_by_the_setup_cell(settings, framework, tmp_path, monkeypatch) -> P
     """Run a library notebook's setup cell on a fake Colab, as the other setup-cell tests do, with
     pip pointed at this checkout's library folder instead of GitHub (which this machine cannot
     reach) and installing into a folder of its own: the library as Colab gets it."""
-    source = notebooks.setup_source(settings.framework(framework), "pt", notebooks.library_requirement(settings))
+    source = render_jupyter.setup_source(settings.framework(framework), "pt",
+                                         render_jupyter.library_requirement(settings))
     python = envs.python_of(envs.ensure_env(framework, settings.framework(framework).requirements))
     target = tmp_path / "site-packages"
     commands = []

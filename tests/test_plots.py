@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bookbuild import envs, execute, library, notebooks
+from bookbuild import envs, execute, library, render_jupyter
 from bookbuild.nbval_run import image_outputs
 
 REPO = Path(__file__).resolve().parent.parent
@@ -98,4 +98,4 @@ def test_nbval_compares_the_text_of_an_image_output_not_its_bytes(tmp_path):
 
 def test_notebooks_that_import_the_library_name_it_in_their_setup_cell_only_for_colab(settings):
     use_gpu = nbformat.read(REPO / "notebooks/en/pytorch/deep-learning-computation/use-gpu.ipynb", as_version=4)
-    assert notebooks.library_requirement(settings) in use_gpu.cells[0].source
+    assert render_jupyter.library_requirement(settings) in use_gpu.cells[0].source

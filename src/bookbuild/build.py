@@ -15,10 +15,12 @@ from nbformat import NotebookNode
 
 from . import envs, execute, library, notebooks
 from .check import chapter_files, check_chapter, read_book
-from .crossref import book_anchors
+from .crossref import book_numbering
 from .figures import check_images
+from .files import notebook_path
 from .model import BookError, Chapter, Diagnostic
 from .read import read_chapter
+from .render_jupyter import cell_tags, make_notebook
 from .requirements import read_environment
 from .settings import Framework, Settings
 
@@ -46,14 +48,14 @@ def book_notebooks(chapters: list[Chapter], settings: Settings, out: Path, repor
     languages = languages or settings.language_codes
     for framework in settings.frameworks:
         read_environment(framework.requirements)  # a broken one stops the run before anything is written
-    anchors = book_anchors(chapters, settings)
+    numbering = book_numbering(chapters, settings)
     library_keys = library_keys or library.fingerprints(chapters, settings)
     for chapter in chapters:
         for framework in settings.frameworks:
             if not chapter.has_framework(framework.name):
                 continue  # as d2lbook, which writes no notebook for a framework a file never names
-            paths = {lang: notebooks.notebook_path(out, lang, framework.name, chapter) for lang in languages}
-            books = {lang: notebooks.make_notebook(chapter, lang, framework, settings, anchors)
+            paths = {lang: notebook_path(out, lang, framework.name, chapter) for lang in languages}
+            books = {lang: make_notebook(chapter, lang, framework, settings, numbering)
                      for lang in languages}
             if execute.has_code(books[languages[0]]):
                 key = execution_key(chapter, framework, settings, library_keys)
@@ -70,10 +72,18 @@ def book_notebooks(chapters: list[Chapter], settings: Settings, out: Path, repor
                 yield paths[lang], notebook
 
 
+def execution_code(chapter: Chapter, framework: Framework) -> list[tuple[str, list[str]]]:
+    """What a run of the (section, framework) pair executes, the same for every language: the
+    framework's setup code, then each code cell with its tags. (The rest of the setup cell installs
+    nothing off Colab, and its language line is the same code in every language.)"""
+    cells = chapter.code_cells(framework.name)
+    return [(framework.setup, ["setup"]), *((cell.source, cell_tags(cell)) for cell in cells)]
+
+
 def execution_key(chapter: Chapter, framework: Framework, settings: Settings, library_keys: dict[str, str]) -> str:
     """The cache key of a (section, framework) pair, the same in every language (see execute.py)."""
     imports = library.depends_on_library(chapter, framework.name, settings)
-    return execute.cache_key(notebooks.execution_code(chapter, framework), envs.fingerprint(framework.requirements),
+    return execute.cache_key(execution_code(chapter, framework), envs.fingerprint(framework.requirements),
                              library_keys[framework.name] if imports else "")
 
 
@@ -124,7 +134,7 @@ def build_notebooks(chapters: list[Chapter], settings: Settings, out: Path, *, l
 
 def orphan_notebooks(chapters: list[Chapter], settings: Settings) -> list[Path]:
     """Notebooks under notebooks/ that no chapter produces any more (a chapter was renamed, say)."""
-    expected = {notebooks.notebook_path(settings.notebooks_dir, lang, framework, chapter)
+    expected = {notebook_path(settings.notebooks_dir, lang, framework, chapter)
                 for chapter in chapters for framework in settings.framework_names
                 for lang in settings.language_codes}
     return [p for p in sorted(settings.notebooks_dir.rglob("*.ipynb")) if p not in expected]
@@ -134,14 +144,14 @@ def stale_notebooks(chapters: list[Chapter], settings: Settings) -> list[str]:
     """Why each committed notebook (and each file of the book's library) differs from what the
     chapters produce now, if one does."""
     problems = library.stale_library(chapters, settings)
-    anchors = book_anchors(chapters, settings)
+    numbering = book_numbering(chapters, settings)
     library_keys = library.fingerprints(chapters, settings)
     for chapter in chapters:
         for framework in settings.frameworks:
             for lang in settings.language_codes:
-                path = notebooks.notebook_path(settings.notebooks_dir, lang, framework.name, chapter)
+                path = notebook_path(settings.notebooks_dir, lang, framework.name, chapter)
                 shown = path.relative_to(settings.root)
-                notebook = notebooks.make_notebook(chapter, lang, framework, settings, anchors)
+                notebook = make_notebook(chapter, lang, framework, settings, numbering)
                 if not path.exists():
                     problems.append(f"{shown}: missing")
                     continue

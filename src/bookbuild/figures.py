@@ -1,4 +1,4 @@
-"""Figures: the image each language shows, and how the notebooks and the editions show it.
+"""Figures: the image each language shows, and the book's rules for figures.
 
 A figure is d2lbook's image paragraph, ``![caption](../img/x.svg)``, labelled with ``:label:`` and
 described with ``:alt:``. In a bilingual chapter it is written in each language block, caption and
@@ -6,13 +6,8 @@ alternative text next to each other, and the ``:label:`` after the blocks names 
 
 An image that holds words can have a variant per language: ``../img/pt/x.svg`` beside
 ``../img/x.svg``. The Portuguese notebooks and edition show the variant where there is one, and
-the common image otherwise.
-
-- The notebooks carry each image inside them, as a ``data:`` URI: Colab shows no image that a
-  notebook names by a relative path (nor cell attachments), and a downloaded notebook travels
-  alone. Under it comes the caption, numbered as in the HTML ("Fig. 5.1").
-- The editions get a MyST ``{figure}`` with the language's image, its caption, ``:alt:`` and
-  ``:name:``; Sphinx numbers it and copies the image into the site.
+the common image otherwise (``image_path``). The two renderers show it their way: render_jupyter
+carries the image inside the notebook (``data_uri``), render_myst names it in a ``{figure}``.
 
 A missing image is an error at the figure's line, as is (in the book) a figure without a label
 or an alternative text, or outside the language blocks.
@@ -21,15 +16,12 @@ or an alternative text, or outside the language blocks.
 from __future__ import annotations
 
 import base64
-import html
 import mimetypes
 import re
 from pathlib import Path, PurePosixPath
 
-from .crossref import Anchor
-from .model import Chapter, Diagnostic, Figure, Part, Prose, myst, myst_inline
+from .model import Chapter, Diagnostic, Figure, Part, Prose
 from .settings import Settings
-from .texts import text
 
 REMOTE = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)  # http:, https:, data: …: not a file of the book
 MIME = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
@@ -54,58 +46,6 @@ def image_path(chapter: Chapter, figure: Figure, lang: str | None) -> str:
 def data_uri(file: Path) -> str:
     mime = MIME.get(file.suffix.lower()) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
     return f"data:{mime};base64,{base64.b64encode(file.read_bytes()).decode()}"
-
-
-def figures_of(block: Prose) -> list[Figure]:
-    return [part for part in block.parts if isinstance(part, Figure)]
-
-
-def myst_figure(figure: Figure, image: str) -> str:
-    """The figure as the editions' MyST source reads it, with the language's image."""
-    if not figure.label and not figure.options and not figure.alt:
-        return myst_inline(figure.inline).replace(f"]({figure.path})", f"]({image})")
-    options = ([f":name: {figure.label}"] if figure.label else []) + \
-        ([f":alt: {' '.join(figure.alt.split())}"] if figure.alt else []) + [f":{k}: {v}" for k, v in figure.options]
-    return "\n".join([f"```{{figure}} {image}", *options, "", myst_inline(figure.caption), "```"])
-
-
-def jupyter_figure(chapter: Chapter, figure: Figure, lang: str, anchors: dict[str, Anchor]) -> str:
-    """The figure as plain Jupyter markdown: the image inside the notebook, then the caption under
-    its number. (References in the caption stay MyST roles; crossref writes them out next.)"""
-    image = image_path(chapter, figure, lang)
-    source = image if REMOTE.match(image) or chapter.folder is None else data_uri(chapter.folder / image)
-    alt = figure.alt or " ".join(piece for piece in figure.caption if isinstance(piece, str)).strip()
-    width = dict(figure.options).get("width")
-    if width:
-        shown = f'<img src="{source}" alt="{html.escape(alt)}" width="{html.escape(width)}">'
-    else:
-        escaped = re.sub(r"([\\\[\]])", r"\\\1", alt)  # brackets end a markdown image's text
-        shown = f"![{escaped}]({source})"
-    anchor = anchors.get(figure.label or "")
-    number = text(lang, "figure_reference", number=anchor.number) if anchor and anchor.number else ""
-    caption = myst_inline(figure.caption).strip()
-    if number:
-        caption = f"**{number}** {caption}".rstrip()
-    return f"{shown}\n\n{caption}" if caption else shown
-
-
-def render_prose(block: Prose, figure_renderer) -> str:
-    """A prose block as MyST (Prose.text), with each figure rendered by ``figure_renderer``."""
-    return "\n".join(figure_renderer(part) if isinstance(part, Figure) else myst(part) for part in block.parts)
-
-
-def myst_text(block: Prose, lang: str, chapter: Chapter) -> str:
-    """The block for the edition of ``lang``: figures show that language's image."""
-    if not figures_of(block):
-        return block.text
-    return render_prose(block, lambda figure: myst_figure(figure, image_path(chapter, figure, lang)))
-
-
-def jupyter_text(block: Prose, lang: str, chapter: Chapter, anchors: dict[str, Anchor]) -> str:
-    """The block for the notebooks of ``lang``: figures carry their image."""
-    if not figures_of(block):
-        return block.text
-    return render_prose(block, lambda figure: jupyter_figure(chapter, figure, lang, anchors))
 
 
 def _parts(chapter: Chapter) -> list[tuple[Prose, Part]]:
