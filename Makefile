@@ -9,17 +9,27 @@ VENV := .venv
 BIN := $(VENV)/bin
 BOOKBUILD := $(BIN)/bookbuild
 FRAMEWORK ?=
+# Scheduling (docs/scaling.md): JOBS=N kernels at once (default: the cores, as memory allows);
+# SHARD=i/N only shard i of N of the (section, framework) pairs; EXPORT=dir copies a build's
+# notebooks there, and SHARDS=dir is where `make collect` finds them all.
+JOBS ?=
+SHARD ?=
+EXPORT ?=
+SHARDS ?= _build/shards
+SCHEDULING = $(if $(JOBS),-j $(JOBS)) $(if $(SHARD),--shard $(SHARD))
 # The browser tests drive Debian's Chromium (`make chromium` installs it when missing).
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup envs envs-gpu check notebooks html book test unit lint freshness test-notebooks test-gpu \
-	test-browser chromium bench clean
+.PHONY: help setup envs envs-gpu check notebooks collect html book test unit lint freshness test-notebooks \
+	test-gpu test-browser chromium bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
-	@echo "  Variables: FRAMEWORK=pytorch limits envs, envs-gpu, test, test-notebooks and test-gpu to one framework."
+	@echo "  Variables: FRAMEWORK=pytorch limits envs, envs-gpu, notebooks, test, test-notebooks and test-gpu to"
+	@echo "  one framework; JOBS=4 runs 4 kernels at once; SHARD=2/3 runs shard 2 of 3 (notebooks, test-notebooks,"
+	@echo "  test-gpu); EXPORT=dir copies the notebooks built there; SHARDS=dir is what collect collects."
 
 $(BIN)/.stamp: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +48,11 @@ envs-gpu: setup ## Create the GPU kernel environments (CUDA builds, GB each) and
 check: setup ## Check every chapter (syntax, both languages, labels, references)
 	$(BOOKBUILD) check
 
-notebooks: setup ## Write notebooks/ from chapters/, executing only what changed
-	$(BOOKBUILD) notebooks
+notebooks: setup ## Write notebooks/ from chapters/, executing only what changed, several kernels at once
+	$(BOOKBUILD) notebooks $(FRAMEWORK) $(SCHEDULING) $(if $(EXPORT),--export $(EXPORT))
+
+collect: setup ## Put the shards' exported notebooks (SHARDS=dir) into notebooks/, if they make a full build
+	$(BOOKBUILD) collect $(SHARDS)
 
 html: setup ## Build both HTML editions into _build/html/{en,pt}
 	$(BOOKBUILD) html
@@ -56,11 +69,11 @@ unit: setup ## Unit tests of the toolchain, and the d2lbook differential test
 freshness: setup ## Fail if notebooks/ differs from what chapters/ produce
 	$(BOOKBUILD) check --notebooks
 
-test-notebooks: setup ## Re-run every notebook cell with nbval on the CPU kernels
-	$(BOOKBUILD) test-notebooks $(FRAMEWORK)
+test-notebooks: setup ## Re-run every notebook cell with nbval on the CPU kernels, on every core
+	$(BOOKBUILD) test-notebooks $(FRAMEWORK) $(SCHEDULING)
 
 test-gpu: setup ## Re-run every notebook cell with nbval on the GPU kernels that are installed
-	$(BOOKBUILD) test-notebooks --gpu $(FRAMEWORK)
+	$(BOOKBUILD) test-notebooks --gpu $(FRAMEWORK) $(SCHEDULING)
 
 chromium: ## Install Debian's Chromium for the browser tests, if it is missing
 	@test -x $(CHROMIUM) || { echo "installing Debian's chromium for the browser tests"; \
@@ -71,8 +84,8 @@ test-browser: html chromium ## Browser tests of both editions, offline, in headl
 
 test: lint unit freshness test-notebooks html test-browser ## Every test (FRAMEWORK=x: nbval for x only); no GPU needed
 
-bench: setup ## Time cold, no-op, prose-edit and code-edit builds, html and nbval
-	$(BIN)/python scripts/bench.py
+bench: setup ## Benchmarks: this book, then a generated 120-section book (BENCH="--quick": this book only)
+	$(BIN)/python scripts/bench.py $(BENCH)
 
 clean: ## Remove _build/ (notebooks/ and the kernel environments stay)
 	rm -rf _build

@@ -7,10 +7,11 @@ import sys
 import time
 from pathlib import Path
 
-from . import envs
+from . import collect, envs, progress, schedule
 from .build import build_notebooks, convert_file, orphan_notebooks, read_book, stale_notebooks
 from .model import BookError
-from .settings import ConfigError, load_settings
+from .schedule import Shard, Timings
+from .settings import ConfigError, Settings, load_settings
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -36,12 +37,36 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_notebooks(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     settings = load_settings(args.root)
+    frameworks = _frameworks(settings, args.frameworks)
     chapters = read_book(settings)
-    report = build_notebooks(chapters, settings, settings.notebooks_dir)
-    for orphan in orphan_notebooks(chapters, settings):
-        orphan.unlink()
-        print(f"removed {orphan.relative_to(settings.root)}: no chapter produces it")
+    timings = Timings.load(schedule.timings_path(settings))
+    whole = not args.frameworks and not args.shard
+    if whole:
+        timings.keep_only(schedule.book_pairs(chapters, settings))
+    report = build_notebooks(chapters, settings, settings.notebooks_dir, frameworks=frameworks, shard=args.shard,
+                             jobs=args.jobs, timings=timings, show=progress.display)
+    if whole:
+        for orphan in orphan_notebooks(chapters, settings):
+            orphan.unlink()
+            print(f"removed {orphan.relative_to(settings.root)}: no chapter produces it")
+    if args.export:
+        copied = collect.export(report.pairs, settings, Path(args.export))
+        print(f"{len(copied)} notebooks of {len(report.pairs)} (section, framework) pairs copied to "
+              f"{Path(args.export) / 'notebooks'}")
     return _report(report, start)
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    settings = load_settings(args.root)
+    chapters = read_book(settings)
+    problems = collect.collect(chapters, settings, Path(args.folder))
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"the shards in {args.folder} do not make a full build: notebooks/ is unchanged", file=sys.stderr)
+        return 1
+    print(f"notebooks/ is the full build collected from the shards in {args.folder}")
+    return 0
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
@@ -52,7 +77,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
         return 2
     start = time.perf_counter()
     report = convert_file(Path(args.file), settings, Path(args.out), lang=args.lang,
-                          execute_code=not args.no_execute)
+                          execute_code=not args.no_execute, jobs=args.jobs, show=progress.display)
     return _report(report, start)
 
 
@@ -85,7 +110,7 @@ def cmd_html(args: argparse.Namespace) -> int:
     from .site import build_site
 
     settings = load_settings(args.root)
-    return build_site(read_book(settings), settings)
+    return build_site(read_book(settings), settings, show=progress.display)
 
 
 def cmd_test_notebooks(args: argparse.Namespace) -> int:
@@ -93,7 +118,36 @@ def cmd_test_notebooks(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.root)
     device = "gpu" if args.gpu else "cpu"
-    return run_nbval(settings, args.frameworks or list(settings.framework_names), args.pytest_args, device)
+    return run_nbval(settings, _frameworks(settings, args.frameworks), args.pytest_args, device,
+                     chapters=read_book(settings), jobs=args.jobs, shard=args.shard, show=progress.display)
+
+
+def _frameworks(settings: Settings, names: list[str]) -> list[str]:
+    unknown = [name for name in names if name not in settings.framework_names]
+    if unknown:
+        raise ConfigError(f"unknown framework {unknown[0]!r} (expected one of {', '.join(settings.framework_names)})")
+    return names or list(settings.framework_names)
+
+
+def _shard(text: str) -> Shard:
+    try:
+        return Shard.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _jobs(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of kernels, 1 or more, got {text!r}")
+    return int(text)
+
+
+def _add_scheduling(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("-j", "--jobs", type=_jobs, metavar="N",
+                        help=f"{what} at most N at once (default: the cores, as far as memory allows)")
+    parser.add_argument("--shard", type=_shard, metavar="I/N",
+                        help="only shard I of N: a deterministic, time-balanced share of the (section, "
+                             "framework) pairs")
 
 
 def _stderr(message: str) -> None:
@@ -110,13 +164,23 @@ def main(argv: list[str] | None = None) -> int:
     check.set_defaults(run=cmd_check)
 
     build = commands.add_parser("notebooks", help="write and execute notebooks/ (cached)")
+    build.add_argument("frameworks", nargs="*", help="only these frameworks (default: all)")
+    _add_scheduling(build, "run")
+    build.add_argument("--export", metavar="DIR", help="also copy the notebooks built into DIR/notebooks/, "
+                                                        "for `bookbuild collect` (one folder per shard)")
     build.set_defaults(run=cmd_notebooks)
+
+    gather = commands.add_parser("collect", help="put the shards' exported notebooks into notebooks/, "
+                                                 "if together they make a full, fresh build")
+    gather.add_argument("folder", help="holds one notebooks/ folder per shard, at any depth")
+    gather.set_defaults(run=cmd_collect)
 
     convert = commands.add_parser("convert", help="convert one chapter file into notebooks")
     convert.add_argument("file")
     convert.add_argument("--out", required=True, help="folder for {lang}/{framework}/ notebooks")
     convert.add_argument("--lang", help="language of a plain d2lbook file (default: the first)")
     convert.add_argument("--no-execute", action="store_true", help="write the notebooks unexecuted")
+    convert.add_argument("-j", "--jobs", type=_jobs, metavar="N", help="run at most N frameworks at once")
     convert.set_defaults(run=cmd_convert)
 
     kernels = commands.add_parser("envs", help="create kernel environments and kernelspecs")
@@ -135,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     nbval.add_argument("frameworks", nargs="*")
     nbval.add_argument("--gpu", action="store_true",
                        help="on the GPU kernels; a framework whose GPU environment is missing is NOT TESTED")
+    _add_scheduling(nbval, "test")
     nbval.add_argument("--pytest-args", nargs=argparse.REMAINDER, default=[])
     nbval.set_defaults(run=cmd_test_notebooks)
 
@@ -148,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted: the kernels were stopped; what finished before is kept", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -9,11 +9,16 @@ kernel, and a fresh clone of the repository builds without running anything.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
+import os
 import re
+import signal
 import tempfile
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +54,58 @@ class CellFailure(Exception):
         return self.message
 
 
+class Interrupted(Exception):
+    """The run was stopped from outside (Ctrl-C on a parallel build): it produced nothing."""
+
+
+class Interrupt:
+    """Lets another thread stop runs: no further cell starts, and the running cells are interrupted
+    (SIGINT to their kernels, which run in sessions of their own and never see the terminal's)."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._kernels: set[int] = set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def watch(self, pid: int | None) -> None:
+        with self._lock:
+            if pid is not None:
+                self._kernels.add(pid)
+
+    def forget(self, pid: int | None) -> None:
+        with self._lock:
+            self._kernels.discard(pid)
+
+    def set(self) -> None:
+        with self._lock:
+            self._event.set()
+            for pid in self._kernels:
+                with contextlib.suppress(OSError):  # it has just ended
+                    os.kill(pid, signal.SIGINT)
+
+
+@dataclass
+class Execution:
+    """A run's executed code cells, and what it cost: wall-clock seconds and the kernel's peak memory."""
+
+    cells: list[NotebookNode]
+    seconds: float
+    memory_mb: int | None
+
+
+def peak_memory_mb(pid: int | None) -> int | None:
+    """The process's peak resident memory (VmHWM), where the system tells it (Linux)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (OSError, TypeError):
+        return None
+    found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return round(int(found[1]) / 1024) if found else None
+
+
 def cached_outputs(key: str, candidates: list[Path]) -> list[NotebookNode] | None:
     """The executed code cells of an earlier build with the same key, if any notebook has them."""
     for path in candidates:
@@ -66,12 +123,13 @@ def apply_outputs(notebook: NotebookNode, executed: list[NotebookNode], key: str
     notebook.metadata["bookbuild"]["execution"] = key
 
 
-def run(notebook: NotebookNode, kernel: str) -> list[NotebookNode]:
+def run(notebook: NotebookNode, kernel: str, interrupt: Interrupt | None = None) -> Execution:
     """Execute a copy of the notebook's code in a fresh kernel; return its executed code cells.
 
     The kernel works in a temporary folder, so a notebook never reads or leaves files in the
-    repository.
+    repository. Nothing else is shared between runs, so several run at once on different threads.
     """
+    start = time.perf_counter()
     code_only = nbformat.v4.new_notebook(
         cells=copy.deepcopy([c for c in notebook.cells if c.cell_type == "code"]),
         metadata=copy.deepcopy(notebook.metadata))
@@ -80,17 +138,28 @@ def run(notebook: NotebookNode, kernel: str) -> list[NotebookNode]:
         client = NotebookClient(code_only, kernel_name=kernel, timeout=TIMEOUT_S, record_timing=False,
                                 coalesce_streams=True, resources={"metadata": {"path": workdir}})
         with client.setup_kernel():
-            for index, cell in enumerate(code_only.cells):
-                try:
-                    client.execute_cell(cell, index)
-                except CellExecutionError as error:
-                    raise CellFailure(index, ANSI.sub("", str(error))) from None
-                tags = cell.metadata.get("tags", [])
-                if "raises-exception" in tags and not any(o.output_type == "error" for o in cell.outputs):
-                    raise CellFailure(index, "the cell is marked #@raises but raised nothing")
+            pid = getattr(client.km.provisioner, "pid", None)
+            interrupt = Interrupt() if interrupt is None else interrupt
+            interrupt.watch(pid)
+            try:
+                for index, cell in enumerate(code_only.cells):
+                    if interrupt.is_set():
+                        raise Interrupted()
+                    try:
+                        client.execute_cell(cell, index)
+                    except CellExecutionError as error:
+                        if interrupt.is_set():
+                            raise Interrupted() from None
+                        raise CellFailure(index, ANSI.sub("", str(error))) from None
+                    tags = cell.metadata.get("tags", [])
+                    if "raises-exception" in tags and not any(o.output_type == "error" for o in cell.outputs):
+                        raise CellFailure(index, "the cell is marked #@raises but raised nothing")
+                memory = peak_memory_mb(pid)
+            finally:
+                interrupt.forget(pid)
     for cell in code_only.cells:
         cell.outputs = [_clean(output) for output in cell.outputs]
-    return code_only.cells
+    return Execution(code_only.cells, time.perf_counter() - start, memory)
 
 
 def _clean(output: NotebookNode) -> NotebookNode:

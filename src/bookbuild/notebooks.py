@@ -107,8 +107,15 @@ def cell_tags(cell: Code) -> list[str]:
     return tags
 
 
+def markdown_cell(source: str) -> NotebookNode:
+    """A cell built directly (nbformat's constructors validate each cell against the schema, which
+    dominates a no-op build of a large book); `dumps` validates the whole notebook once."""
+    return NotebookNode(cell_type="markdown", id="", metadata=NotebookNode(), source=source)
+
+
 def code_cell(source: str, tags: list[str]) -> NotebookNode:
-    cell = nbformat.v4.new_code_cell(source)
+    cell = NotebookNode(cell_type="code", id="", metadata=NotebookNode(), execution_count=None,
+                        source=source, outputs=[])
     if tags:
         cell.metadata["tags"] = tags
     if "solution" in tags:
@@ -123,13 +130,13 @@ def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: S
 
     def flush_prose() -> None:
         if prose:
-            cells.append(nbformat.v4.new_markdown_cell("\n\n".join(prose)))
+            cells.append(markdown_cell("\n\n".join(prose)))
             prose.clear()
 
     code = chapter.code_cells(framework.name)
     if code:
         if not framework.colab:
-            cells.append(nbformat.v4.new_markdown_cell(colab_note(chapter, lang, framework, settings)))
+            cells.append(markdown_cell(colab_note(chapter, lang, framework, settings)))
         cells.append(code_cell(setup_source(framework), ["setup"]))
     for block in chapter.blocks:
         if isinstance(block, Prose):
@@ -140,7 +147,7 @@ def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: S
             cells.append(code_cell(block.source, cell_tags(block)))
     flush_prose()
     _assign_ids(cells)
-    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook = NotebookNode(nbformat=nbformat.v4.nbformat, nbformat_minor=nbformat.v4.nbformat_minor, cells=cells)
     notebook.metadata = {
         "kernelspec": {
             "name": kernel_name(framework),
@@ -169,7 +176,7 @@ def _assign_ids(cells: list[NotebookNode]) -> None:
 
 def dumps(notebook: NotebookNode) -> str:
     nbformat.validate(notebook)
-    return nbformat.writes(notebook) + "\n"
+    return nbformat.v4.writes(notebook) + "\n"  # nbformat.writes would validate a second time
 
 
 def save(notebook: NotebookNode, path: Path) -> bool:

@@ -1,0 +1,208 @@
+"""Generate a synthetic book of any size, for benchmarks and scale tests.
+
+The book has the real book's settings (languages, frameworks, kernel environments) and as many
+sections as asked, grouped into chapters. Each section is bilingual and has small but real code in
+every framework: imports, tensor operations and a tiny training loop, with numbers that vary from
+section to section so that no two sections share an execution. Nothing here is ever committed:
+callers generate the book into a temporary folder.
+
+    python scripts/synthetic_book.py /tmp/book --sections 120
+
+To grow the generator (figures, citations, missing frameworks, untranslated chapters, one huge
+chapter), add a field to ``Shape`` and a writer for it, so that every benchmark shares one
+generator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+# What a book needs besides its chapters: settings, kernel environments, the nbval sanitizers.
+COPIED = ["_config.yml", "envs", "tests/nbval-sanitize.cfg", "tests/nbval-sanitize-gpu.cfg"]
+
+
+@dataclass(frozen=True)
+class Shape:
+    sections: int = 120
+    sections_per_chapter: int = 10
+
+
+def imports(framework: str) -> str:
+    return {
+        "mxnet": "from mxnet import autograd, np, npx\nnpx.set_np()",
+        "pytorch": "import torch",
+        "tensorflow": "import tensorflow as tf",
+    }[framework]
+
+
+def tensor_ops(framework: str, n: int) -> str:
+    rows, columns = 2 + n % 4, 3 + n % 3
+    size = rows * columns
+    return {
+        "mxnet": f"X = np.arange({size}).reshape({rows}, {columns})\n"
+                 "print(X.sum(axis=0), float(X.mean()))",
+        "pytorch": f"X = torch.arange({size}, dtype=torch.float32).reshape({rows}, {columns})\n"
+                   "print(X.sum(dim=0), X.mean().item())",
+        "tensorflow": f"X = tf.reshape(tf.range({size}, dtype=tf.float32), ({rows}, {columns}))\n"
+                      "print(tf.reduce_sum(X, axis=0).numpy(), float(tf.reduce_mean(X)))",
+    }[framework]
+
+
+def training(framework: str, n: int) -> str:
+    """Linear regression by gradient descent on 64 generated examples; prints the last loss."""
+    steps, rate, bias = 10 + n % 15, 0.05 + (n % 5) / 100, 1 + n % 7
+    return {
+        "mxnet": f"""\
+features = np.random.normal(0, 1, (64, 3))
+labels = features @ np.array([2.0, -3.4, 1.5]) + {bias}
+w, b = np.zeros(3), np.zeros(1)
+w.attach_grad()
+b.attach_grad()
+for step in range({steps}):
+    with autograd.record():
+        loss = ((features @ w + b - labels) ** 2).mean()
+    loss.backward()
+    w[:] = w - {rate} * w.grad
+    b[:] = b - {rate} * b.grad
+print(f"loss after {steps} steps: {{float(loss):.4f}}")""",
+        "pytorch": f"""\
+features = torch.randn(64, 3)
+labels = features @ torch.tensor([2.0, -3.4, 1.5]) + {bias}
+net = torch.nn.Linear(3, 1)
+optimizer = torch.optim.SGD(net.parameters(), lr={rate})
+for step in range({steps}):
+    loss = ((net(features).squeeze(-1) - labels) ** 2).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+print(f"loss after {steps} steps: {{loss.item():.4f}}")""",
+        "tensorflow": f"""\
+features = tf.random.normal((64, 3))
+labels = tf.linalg.matvec(features, tf.constant([2.0, -3.4, 1.5])) + {bias}
+w, b = tf.Variable(tf.zeros(3)), tf.Variable(0.0)
+for step in range({steps}):
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean((tf.linalg.matvec(features, w) + b - labels) ** 2)
+    dw, db = tape.gradient(loss, [w, b])
+    w.assign_sub({rate} * dw)
+    b.assign_sub({rate} * db)
+print(f"loss after {steps} steps: {{float(loss):.4f}}")""",
+    }[framework]
+
+
+def cells(frameworks: list[str], make) -> str:
+    return "\n\n".join(f"```{{.python .input}}\n#@tab {framework}\n{make(framework)}\n```"
+                       for framework in frameworks)
+
+
+def section_text(n: int, frameworks: list[str]) -> str:
+    """Section ``n`` (from 1): both languages, a label, a reference to the section before it."""
+    reference = (f"As in :numref:`sec_synthetic_{n - 1}`, we", f"Como na :numref:`sec_synthetic_{n - 1}`, ")
+    if n == 1:
+        reference = ("We", "")
+    return f"""\
+:begin_lang:`en`
+# Synthetic Section {n}
+
+{reference[0]} build a tensor and fit a line to generated data, in every framework.
+:end_lang:
+
+:begin_lang:`pt`
+# Seção sintética {n}
+
+{reference[1]}Construímos um tensor e ajustamos uma reta a dados gerados, em cada framework.
+:end_lang:
+
+:label:`sec_synthetic_{n}`
+
+{cells(frameworks, imports)}
+
+:begin_lang:`en`
+## Tensors
+
+The sum of each column and the mean of every entry.
+:end_lang:
+
+:begin_lang:`pt`
+## Tensores
+
+A soma de cada coluna e a média de todos os elementos.
+:end_lang:
+
+{cells(frameworks, lambda f: tensor_ops(f, n))}
+
+:begin_lang:`en`
+## Training
+
+A few steps of gradient descent on a squared loss.
+:end_lang:
+
+:begin_lang:`pt`
+## Treinamento
+
+Alguns passos de gradiente descendente sobre uma perda quadrática.
+:end_lang:
+
+{cells(frameworks, lambda f: training(f, n))}
+"""
+
+
+def index_text(title_en: str, title_pt: str) -> str:
+    return f"""\
+:begin_lang:`en`
+# {title_en}
+:end_lang:
+
+:begin_lang:`pt`
+# {title_pt}
+:end_lang:
+"""
+
+
+def write_book(root: Path, shape: Shape = Shape()) -> list[str]:
+    """Write the book into ``root`` (an empty or missing folder); return its chapter names."""
+    for name in COPIED:
+        source, target = REPO / name, root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if source.is_dir() else shutil.copy2)(source, target)
+    frameworks = list(yaml.safe_load((root / "_config.yml").read_text())["bookbuild"]["frameworks"])
+    files = {"index": index_text("A Synthetic Book", "Um livro sintético")}
+    toc_chapters = []
+    per_chapter = shape.sections_per_chapter
+    for first in range(1, shape.sections + 1, per_chapter):
+        number = first // per_chapter + 1
+        folder = f"chapter-{number:03d}"
+        files[f"{folder}/index"] = index_text(f"Chapter {number}", f"Capítulo {number}")
+        sections = []
+        for n in range(first, min(first + per_chapter, shape.sections + 1)):
+            files[f"{folder}/section-{n:03d}"] = section_text(n, frameworks)
+            sections.append({"file": f"chapters/{folder}/section-{n:03d}"})
+        toc_chapters.append({"file": f"chapters/{folder}/index", "sections": sections})
+    for name, text in files.items():
+        path = root / "chapters" / f"{name}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    toc = {"format": "jb-book", "root": "chapters/index", "options": {"numbered": True}, "chapters": toc_chapters}
+    (root / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
+    return sorted(files)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("root", type=Path, help="an empty or missing folder")
+    parser.add_argument("--sections", type=int, default=Shape.sections)
+    args = parser.parse_args()
+    if args.root.exists() and any(args.root.iterdir()):
+        parser.error(f"{args.root} is not empty")
+    chapters = write_book(args.root, Shape(sections=args.sections))
+    print(f"{args.root}: {len(chapters)} chapter files")
+
+
+if __name__ == "__main__":
+    main()
