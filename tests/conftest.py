@@ -24,6 +24,10 @@ def settings() -> Settings:
 def tiny_book(tmp_path: Path) -> Path:
     """A book root whose frameworks all run on the toolchain's own `python3` kernel, so that the
     cache and the execution can be tested in seconds."""
+    return write_tiny_book(tmp_path)
+
+
+def write_tiny_book(tmp_path: Path) -> Path:
     config = yaml.safe_load((REPO / "_config.yml").read_text())
     for name, framework in config["bookbuild"]["frameworks"].items():
         requirements = tmp_path / "envs" / f"{name}.txt"

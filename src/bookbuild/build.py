@@ -127,15 +127,14 @@ def _execute(to_run: list[_Work], settings: Settings, jobs: int | None, timings:
         def done(work: _Work, outcome: execute.Execution | Exception) -> None:
             if isinstance(outcome, Exception):
                 failures[work.pair.order] = _blame(work.pair.chapter, work.pair.framework.name, outcome)
-                shown.finish(str(work.pair), ok=False)
                 return
             for notebook in work.books.values():
                 execute.apply_outputs(notebook, outcome.cells, work.key)
             save(work)
             timings.record(work.pair, work.key, outcome.seconds, outcome.memory_mb)
-            shown.finish(str(work.pair))
 
-        runner = schedule.Runner(workers.count, started=lambda work: shown.start(str(work.pair)), stop=interrupt.set)
+        runner = schedule.Runner(workers.count, started=lambda work: shown.start(str(work.pair)),
+                                 finished=lambda work, ok: shown.finish(str(work.pair), ok), stop=interrupt.set)
         runner.run(order, run, done)
     return [failures[order] for order in sorted(failures)]
 

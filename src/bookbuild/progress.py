@@ -174,12 +174,16 @@ class Lines(Display):
 
     def beat(self) -> None:
         while not self.stopped.wait(min(self.heartbeat, 5.0)):
-            with self.lock:
-                now = self.now()
-                running = self.tally.running()
-                if running and now - self.last >= self.heartbeat:
-                    items = ", ".join(f"{item} ({clock(now - self.tally.started[item])})" for item in running)
-                    self.write(f"running {items} · {self.tally.status(now)}")
+            self.beat_once()
+
+    def beat_once(self) -> None:
+        """After a quiet minute, a line with what runs and for how long: a log never looks stuck."""
+        with self.lock:
+            now = self.now()
+            running = self.tally.running()
+            if running and now - self.last >= self.heartbeat:
+                items = ", ".join(f"{item} ({clock(now - self.tally.started[item])})" for item in running)
+                self.write(f"running {items} · {self.tally.status(now)}")
 
 
 class Redrawn(Display):

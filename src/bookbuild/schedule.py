@@ -270,13 +270,15 @@ class Runner(Generic[Task, Result]):
     """Run tasks on ``count`` threads, in the order given; hand each outcome to ``done`` in the
     calling thread as soon as it is known.
 
-    A task's exception is its outcome and never stops the others. Ctrl-C (KeyboardInterrupt)
-    cancels the tasks not yet started, calls ``stop`` so that the running ones end early, waits for
-    them, and is raised again.
+    ``started`` and ``finished`` are called on the worker's thread, as a task starts and ends (for a
+    display of what runs now). A task's exception is its outcome and never stops the others.
+    Ctrl-C (KeyboardInterrupt) cancels the tasks not yet started, calls ``stop`` so that the
+    running ones end early, waits for them, and is raised again.
     """
 
     count: int
     started: Callable[[Task], None] = lambda task: None
+    finished: Callable[[Task, bool], None] = lambda task, ok: None
     stop: Callable[[], None] = lambda: None
 
     def run(self, tasks: Sequence[Task], work: Callable[[Task], Result],
@@ -286,7 +288,15 @@ class Runner(Generic[Task, Result]):
         def job(task: Task) -> Result:
             with lock:
                 self.started(task)
-            return work(task)
+            try:
+                result = work(task)
+            except Exception:
+                with lock:
+                    self.finished(task, False)
+                raise
+            with lock:
+                self.finished(task, True)
+            return result
 
         with ThreadPoolExecutor(max_workers=self.count, thread_name_prefix="bookbuild-run") as pool:
             futures: dict[Future, int] = {pool.submit(job, task): index for index, task in enumerate(tasks)}

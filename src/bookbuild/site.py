@@ -356,14 +356,14 @@ def build_site(chapters: list[Chapter], settings: Settings,
         def done(edition: Edition, outcome: None | Exception) -> None:
             if isinstance(outcome, Exception):
                 edition.status, edition.errors = 1, f"{type(outcome).__name__}: {outcome}"
-            shown.finish(edition.name, ok=edition.status == 0)
 
         def stop() -> None:
             for process in processes:
                 process.terminate()
 
-        schedule.Runner(count, started=lambda edition: shown.start(edition.name), stop=stop).run(
-            editions, lambda edition: build_edition(edition, shown, processes), done)
+        schedule.Runner(count, started=lambda edition: shown.start(edition.name),
+                        finished=lambda edition, ok: shown.finish(edition.name, ok and edition.status == 0),
+                        stop=stop).run(editions, lambda edition: build_edition(edition, shown, processes), done)
     failed = [edition for edition in editions if edition.status != 0]
     for edition in editions:
         if edition.status == 0:
