@@ -1,71 +1,273 @@
-"""Benchmark the build on a scratch copy of the book: how long each kind of rebuild takes, and
-how many kernels it starts. Run with `make bench`; the committed notebooks are not touched."""
+"""Benchmarks behind `make bench`: how long each kind of build takes, how many kernels it starts and
+how much memory it needs. The committed notebooks are never touched: every step runs on a scratch
+copy of the book, or on a generated book, in a temporary folder.
+
+    python scripts/bench.py                 # this book's chapter, then a generated 120-section book
+    python scripts/bench.py --quick         # this book's chapter only
+    python scripts/bench.py --sections 12   # a smaller generated book, to try the benchmark out
+
+Every step is the command a user types (`bookbuild notebooks`, `test-notebooks`, `html`), run as
+a process of its own, so its time includes starting Python. Peak memory is the largest sum of the
+resident memory of the command and every process under it (kernels, pytest workers, Sphinx),
+sampled every 0.2 s. The d2lbook figure runs d2lbook 1.0.3 (envs/d2lbook.txt) on the generated
+book's Portuguese/PyTorch notebooks, with d2lbook's own scheduler (2 CPU workers).
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
+from synthetic_book import Shape, write_book
+
+from bookbuild import envs
 from bookbuild.build import build_notebooks, read_book
-from bookbuild.nbval_run import notebooks_of
 from bookbuild.settings import load_settings
 
 REPO = Path(__file__).resolve().parent.parent
+BOOKBUILD = str(Path(sys.executable).parent / "bookbuild")
 COPIED = ["_config.yml", "_toc.yml", "chapters", "envs", "tests/nbval-sanitize.cfg"]
 EDITED = "chapters/deep-learning-computation/custom-layer.md"
 
 
-def build(root: Path) -> tuple[float, int]:
+@dataclass
+class Step:
+    name: str
+    seconds: float
+    kernels: int | None = None
+    peak_mb: int | None = None
+    note: str = ""
+
+
+# --- measuring ----------------------------------------------------------------------------------
+
+
+def tree_rss_mb(root: int) -> int:
+    """Resident memory of ``root`` and every process below it, in MB (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            fields = stat[stat.rindex(")") + 2:].split()
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+            rss[int(entry.name)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            continue
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, []))
+    return total // 2**20
+
+
+def run(command: list[str], cwd: Path, env: dict | None = None) -> tuple[float, str, int | None]:
+    """Run a command; return its seconds, its output and the peak memory of its process tree."""
     start = time.perf_counter()
-    settings = load_settings(root)
-    report = build_notebooks(read_book(settings), settings, settings.notebooks_dir, log=lambda _: None)
-    if report.failures:
-        sys.exit("\n".join(report.failures))
-    return time.perf_counter() - start, report.kernels_started
+    process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.2):
+            peak[0] = max(peak[0], tree_rss_mb(process.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    if Path("/proc").exists():
+        sampler.start()
+    output, _ = process.communicate()
+    seconds = time.perf_counter() - start
+    done.set()
+    if process.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed in {cwd}:\n{output[-4000:]}")
+    return seconds, output, peak[0] or None
 
 
-def edit(root: Path, pattern: str, replacement: str) -> None:
-    """Change the first match of ``pattern`` in the benchmark's chapter."""
-    path = root / EDITED
+def bookbuild(name: str, root: Path, *arguments: str, kernels: int | None = None) -> Step:
+    seconds, output, peak = run([BOOKBUILD, *arguments], root)
+    if kernels is None:
+        started = re.search(r"(\d+) kernels started", output)
+        notebooks = re.search(r"^== (\d+) notebooks", output, re.MULTILINE)
+        kernels = int(started[1]) if started else int(notebooks[1]) if notebooks else 0
+    return Step(name, seconds, kernels, peak)
+
+
+def edit(path: Path, pattern: str, replacement: str) -> None:
+    """Change the first match of ``pattern`` in a chapter."""
     text, count = re.subn(pattern, replacement, path.read_text(), count=1, flags=re.MULTILINE)
-    assert count == 1, f"{pattern!r} not found in {EDITED}"
+    assert count == 1, f"{pattern!r} not found in {path}"
     path.write_text(text)
 
 
-def timed(command: list[str], root: Path) -> float:
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted((root / "notebooks").rglob("*.ipynb"))}
+
+
+def clear_notebooks(root: Path) -> None:
+    """Remove the notebooks, keeping the timings record a checkout would have."""
+    for path in (root / "notebooks").rglob("*.ipynb"):
+        path.unlink()
+
+
+# --- this book's chapter ------------------------------------------------------------------------
+
+
+def chapter_bench(scratch: Path) -> list[Step]:
+    root = scratch / "chapter"
+    for name in COPIED:
+        source, target = REPO / name, root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if source.is_dir() else shutil.copy2)(source, target)
+    steps = [bookbuild("cold notebook build", root, "notebooks"),
+             bookbuild("no-op rebuild", root, "notebooks")]
+    edit(root / EDITED, r"^(:begin_lang:`pt`\n#.*\n)", r"\1Uma frase nova.\n")
+    steps.append(bookbuild("prose-only edit (pt)", root, "notebooks"))
+    edit(root / EDITED, r"^(#@tab pytorch\n)", r"\1# an edited cell\n")
+    steps.append(bookbuild("one-cell code edit (pytorch)", root, "notebooks"))
+    steps.append(bookbuild("make html (both editions)", root, "html", kernels=0))
+    steps.append(bookbuild("nbval over every notebook", root, "test-notebooks"))
+    return steps
+
+
+# --- a generated book ---------------------------------------------------------------------------
+
+
+def convert_all(root: Path) -> Step:
+    """Read, check and write every notebook without executing (in this process)."""
     start = time.perf_counter()
-    subprocess.run(command, cwd=root, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    settings = load_settings(root)
+    report = build_notebooks(read_book(settings), settings, root / "_build" / "converted", execute_code=False,
+                             log=lambda message: None)
+    return Step("convert: every notebook, unexecuted", time.perf_counter() - start, report.kernels_started,
+                note=f"{len(report.written)} notebooks, in-process")
+
+
+def d2lbook_source(notebook: nbformat.NotebookNode) -> str:
+    """A notebook as d2lbook markdown: prose as it is, code in d2lbook's input cells."""
+    parts = []
+    for cell in notebook.cells:
+        parts.append(cell.source if cell.cell_type == "markdown" else f"```{{.python .input}}\n{cell.source}\n```")
+    return "\n\n".join(parts) + "\n"
+
+
+def d2lbook_bench(root: Path, scratch: Path) -> Step | None:
+    """d2lbook's `build eval` over the Portuguese/PyTorch notebooks, on the PyTorch kernel."""
+    requirements = REPO / "envs" / "d2lbook.txt"
+    env = envs.env_dir("d2lbook", requirements)
+    settings = load_settings(root)
+    framework = settings.framework("pytorch")
+    kernel_python = envs.installed_python(framework, "cpu")
+    if not (env / ".complete").exists() or kernel_python is None:
+        print("d2lbook comparison skipped: `make unit` builds the d2lbook environment, `make envs` the kernels")
+        return None
+    source = scratch / "d2lbook" / "src"
+    notebooks = sorted((root / "notebooks" / "pt" / "pytorch").rglob("*.ipynb"))
+    for path in notebooks:
+        target = source / path.relative_to(root / "notebooks" / "pt" / "pytorch").with_suffix(".md")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(d2lbook_source(nbformat.read(path, as_version=4)))
+    (source / "config.ini").write_text("[project]\nname = synthetic\n\n[build]\nindex = index\nnotebooks = **/*.md\n")
+    # d2lbook runs every notebook on the `python3` kernel: here, the PyTorch environment's.
+    spec = scratch / "d2lbook" / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    kernelspec = envs.kernelspec(framework, "cpu", kernel_python, spec)
+    (spec / "kernel.json").write_text(json.dumps({**kernelspec, "display_name": "Python 3"}))
+    seconds, _, peak = run([str(envs.python_of(env)), "-m", "d2lbook.main", "build", "eval"], source,
+                           env={"JUPYTER_PATH": str(scratch / "d2lbook" / "jupyter")})
+    return Step("d2lbook build eval (pt, pytorch)", seconds, len(notebooks), peak,
+                "d2lbook's scheduler, 2 CPU workers; it also starts kernels for pages without code")
+
+
+def book_bench(scratch: Path, sections: int, with_d2lbook: bool) -> tuple[list[Step], list[str]]:
+    root = scratch / "synthetic"
+    write_book(root, Shape(sections=sections))
+    section = sorted((root / "chapters").rglob("section-*.md"))[sections // 2]
+    steps = [bookbuild("check", root, "check", kernels=0), convert_all(root)]
+    cold1 = bookbuild("cold build -j 1", root, "notebooks", "-j", "1")
+    first = snapshot(root)
+    clear_notebooks(root)
+    cold2 = bookbuild("cold build -j 2", root, "notebooks", "-j", "2")
+    identical = snapshot(root) == first
+    noop = bookbuild("no-op rebuild", root, "notebooks")
+    steps += [cold1, cold2, noop]
+    edit(section, r"^(:begin_lang:`pt`\n#.*\n)", r"\1Uma frase nova.\n")
+    steps.append(bookbuild("prose-only edit (pt)", root, "notebooks"))
+    edit(section, r"^(#@tab pytorch\nimport torch)", r"\1  # an edited cell")
+    steps.append(bookbuild("one-cell code edit (pytorch)", root, "notebooks"))
+    nbval1 = bookbuild("nbval, 1 worker", root, "test-notebooks", "-j", "1")
+    nbval2 = bookbuild("nbval, 2 workers", root, "test-notebooks", "-j", "2")
+    steps += [nbval1, nbval2]
+    html_cold = bookbuild("html, cold (both editions)", root, "html", kernels=0)
+    edit(section, r"^(:begin_lang:`en`\n#.*\n)", r"\1A new sentence.\n")
+    bookbuild("(notebooks after the prose edit)", root, "notebooks")
+    html_edit = bookbuild("html after a one-page prose edit", root, "html", kernels=0)
+    steps += [html_cold, html_edit]
+    if with_d2lbook:
+        ours = scratch / "pytorch-only"
+        write_book(ours, Shape(sections=sections))
+        steps.append(bookbuild("bookbuild notebooks pytorch -j 2", ours, "notebooks", "pytorch", "-j", "2"))
+        found = d2lbook_bench(ours, scratch)
+        if found:
+            steps.append(found)
+    verdicts = [
+        verdict("cold -j 2 / -j 1", cold2.seconds / cold1.seconds, 0.6),
+        f"cold -j 2 notebooks byte-identical to -j 1: {'yes' if identical else 'NO'}",
+        verdict("nbval 2 workers / 1", nbval2.seconds / nbval1.seconds, 0.6),
+        verdict("no-op seconds", noop.seconds, 1.5) + f", {noop.kernels} kernels (target 0)",
+        verdict("html after a prose edit / cold", html_edit.seconds / html_cold.seconds, 0.5),
+        verdict("peak memory at -j 2, GB", (cold2.peak_mb or 0) / 1024, 8.0, strict=True),
+    ]
+    return steps, verdicts
+
+
+def verdict(name: str, value: float, target: float, strict: bool = False) -> str:
+    met = value < target if strict else value <= target
+    return f"{name}: {value:.2f} (target {'<' if strict else '<='} {target}): {'met' if met else 'NOT MET'}"
+
+
+def table(title: str, steps: list[Step]) -> None:
+    print(f"\n{title}")
+    print(f"{'step':38} {'seconds':>8} {'kernels':>8} {'peak MB':>8}  note")
+    for step in steps:
+        kernels = "" if step.kernels is None else str(step.kernels)
+        peak = "" if step.peak_mb is None else str(step.peak_mb)
+        print(f"{step.name:38} {step.seconds:8.1f} {kernels:>8} {peak:>8}  {step.note}")
 
 
 def main() -> None:
-    bookbuild = str(Path(sys.executable).parent / "bookbuild")
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="bookbuild-bench-") as scratch:
-        root = Path(scratch)
-        for name in COPIED:
-            source, target = REPO / name, root / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            (shutil.copytree if source.is_dir() else shutil.copy2)(source, target)
-        rows.append(("cold notebook build", *build(root)))
-        rows.append(("no-op rebuild", *build(root)))
-        edit(root, r"^(:begin_lang:`pt`\n#.*\n)", r"\1Uma frase nova.\n")
-        rows.append(("prose-only edit (pt)", *build(root)))
-        edit(root, r"^(#@tab pytorch\n)", r"\1# an edited cell\n")
-        rows.append(("one-cell code edit (pytorch)", *build(root)))
-        rows.append(("make html (both editions)", timed([bookbuild, "html"], root), 0))
-        settings = load_settings(root)
-        kernels = sum(len(notebooks_of(settings, name)) for name in settings.framework_names)
-        rows.append(("nbval over every notebook", timed([bookbuild, "test-notebooks"], root), kernels))
-    print(f"{'step':32} {'seconds':>8} {'kernels':>8}")
-    for step, seconds, kernels in rows:
-        print(f"{step:32} {seconds:8.1f} {kernels:8d}")
-    print("(nbval starts one kernel per notebook that has code)")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="this book's chapter only")
+    parser.add_argument("--sections", type=int, default=120, help="sections of the generated book (default 120)")
+    parser.add_argument("--no-d2lbook", action="store_true", help="skip the d2lbook comparison")
+    args = parser.parse_args()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"{cores} cores; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the start")
+    with tempfile.TemporaryDirectory(prefix="bookbuild-bench-") as tmp:
+        table("This book's chapter (bookbuild's default -j: the cores)", chapter_bench(Path(tmp)))
+        if not args.quick:
+            steps, verdicts = book_bench(Path(tmp), args.sections, not args.no_d2lbook)
+            table(f"A generated book: {args.sections} sections x 3 frameworks x 2 languages", steps)
+            print()
+            for line in verdicts:
+                print(line)
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end")
+    print("(nbval starts one kernel per notebook that has code; the kernels of a build are its "
+          "(section, framework) pairs that ran)")
 
 
 if __name__ == "__main__":

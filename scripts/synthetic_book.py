@@ -103,20 +103,21 @@ def cells(frameworks: list[str], make) -> str:
 
 def section_text(n: int, frameworks: list[str]) -> str:
     """Section ``n`` (from 1): both languages, a label, a reference to the section before it."""
-    reference = (f"As in :numref:`sec_synthetic_{n - 1}`, we", f"Como na :numref:`sec_synthetic_{n - 1}`, ")
-    if n == 1:
-        reference = ("We", "")
+    en, pt = "We build", "Construímos"
+    if n > 1:
+        en = f"As in :numref:`sec_synthetic_{n - 1}`, we build"
+        pt = f"Como na :numref:`sec_synthetic_{n - 1}`, construímos"
     return f"""\
 :begin_lang:`en`
 # Synthetic Section {n}
 
-{reference[0]} build a tensor and fit a line to generated data, in every framework.
+{en} a tensor and fit a line to generated data, in every framework.
 :end_lang:
 
 :begin_lang:`pt`
 # Seção sintética {n}
 
-{reference[1]}Construímos um tensor e ajustamos uma reta a dados gerados, em cada framework.
+{pt} um tensor e ajustamos uma reta a dados gerados, em cada framework.
 :end_lang:
 
 :label:`sec_synthetic_{n}`

@@ -73,6 +73,7 @@ def build_notebooks(chapters: list[Chapter], settings: Settings, out: Path, *, l
         pairs = schedule.shard_of(pairs, shard, timings.estimate)
     report = Report(pairs=pairs)
     written: list[tuple[int, int, Path]] = []
+    fingerprints = {f.name: envs.fingerprint(f.requirements) for f in settings.frameworks}
 
     def save(work: _Work) -> None:
         for index, (lang, notebook) in enumerate(work.books.items()):
@@ -86,7 +87,7 @@ def build_notebooks(chapters: list[Chapter], settings: Settings, out: Path, *, l
                      {lang: notebooks.make_notebook(pair.chapter, lang, pair.framework, settings)
                       for lang in languages})
         if execute_code and execute.has_code(work.first):
-            work.key = execute.cache_key(work.first, envs.fingerprint(pair.framework.requirements))
+            work.key = execute.cache_key(work.first, fingerprints[pair.framework.name])
             executed = execute.cached_outputs(work.key, list(work.paths.values()))
             if executed is None:
                 to_run.append(work)

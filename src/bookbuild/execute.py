@@ -23,11 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
 from nbformat import NotebookNode
-
-from . import notebooks
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 TIMEOUT_S = 600
@@ -107,11 +103,18 @@ def peak_memory_mb(pid: int | None) -> int | None:
 
 
 def cached_outputs(key: str, candidates: list[Path]) -> list[NotebookNode] | None:
-    """The executed code cells of an earlier build with the same key, if any notebook has them."""
+    """The executed code cells of an earlier build with the same key, if any notebook has them.
+
+    The key is looked up in the raw JSON first: a no-op build of a large book reads every notebook.
+    """
     for path in candidates:
-        previous = notebooks.load(path)
-        if previous is not None and previous.metadata.get("bookbuild", {}).get("execution") == key:
-            return [c for c in previous.cells if c.cell_type == "code"]
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            found = raw["metadata"]["bookbuild"]["execution"] == key
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if found:  # our own notebook, valid when it was written
+            return [c for c in nbformat.v4.to_notebook(raw).cells if c.cell_type == "code"]
     return None
 
 
@@ -129,6 +132,9 @@ def run(notebook: NotebookNode, kernel: str, interrupt: Interrupt | None = None)
     The kernel works in a temporary folder, so a notebook never reads or leaves files in the
     repository. Nothing else is shared between runs, so several run at once on different threads.
     """
+    from nbclient import NotebookClient  # here: a build that runs nothing need not load Jupyter's client
+    from nbclient.exceptions import CellExecutionError
+
     start = time.perf_counter()
     code_only = nbformat.v4.new_notebook(
         cells=copy.deepcopy([c for c in notebook.cells if c.cell_type == "code"]),

@@ -176,17 +176,23 @@ def _assign_ids(cells: list[NotebookNode]) -> None:
 
 def dumps(notebook: NotebookNode) -> str:
     nbformat.validate(notebook)
-    return nbformat.v4.writes(notebook) + "\n"  # nbformat.writes would validate a second time
+    return _text(notebook)
+
+
+def _text(notebook: NotebookNode) -> str:
+    return nbformat.v4.writes(notebook) + "\n"  # nbformat.writes would validate it (again)
 
 
 def save(notebook: NotebookNode, path: Path) -> bool:
     """Write atomically, and only if something changed; returns whether the file changed.
 
-    A reader never sees a half-written notebook, and an interrupted build leaves the old one.
+    A reader never sees a half-written notebook, and an interrupted build leaves the old one. The
+    notebook is validated only when it is written: an unchanged one was valid when it was.
     """
-    text = dumps(notebook)
+    text = _text(notebook)
     if path.exists() and path.read_text(encoding="utf-8") == text:
         return False
+    nbformat.validate(notebook)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, text)
     return True
