@@ -105,3 +105,13 @@ def test_a_framework_without_notebooks_in_a_shard_is_not_a_failure(book, capsys)
     settings = load_settings(book)
     assert nbval_run.run_nbval(settings, ["pytorch"], ON_PYTHON3, shard=Shard(3, 3), jobs=1) == 0
     assert "nbval on the CPU kernels: pytorch passed" in capsys.readouterr().out
+
+
+def test_a_missing_notebook_fails_its_framework_by_name(book, capsys):
+    (book / "notebooks" / "en" / "mxnet" / "part" / "s1.ipynb").unlink()
+    settings = load_settings(book)
+    assert nbval_run.run_nbval(settings, ["mxnet"], ON_PYTHON3, shard=Shard(1, 3), jobs=1) == 1
+    out, err = capsys.readouterr()
+    assert "notebooks/en/mxnet/part/s1.ipynb: missing (run `make notebooks`)" in err
+    assert "== nbval [mxnet] on kernel python3: 1 notebooks" in out  # the Portuguese one still runs
+    assert "nbval on the CPU kernels: mxnet FAILED" in err

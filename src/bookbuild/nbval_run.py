@@ -22,10 +22,8 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-
-import nbformat
 
 from . import envs, notebooks, progress, schedule
 from .build import read_book
@@ -54,28 +52,22 @@ class Target:
         return self.path.removeprefix("notebooks/").removesuffix(".ipynb")
 
 
-def targets(pairs: Sequence[Pair], settings: Settings) -> list[Target]:
-    """The committed notebooks of the pairs that hold code (a prose-only page has nothing to run)."""
-    found = []
+def targets(pairs: Sequence[Pair], settings: Settings) -> tuple[list[Target], list[str]]:
+    """The committed notebooks of the pairs that hold code (a prose-only page has nothing to run),
+    and those that should exist and do not."""
+    found, missing = [], []
     for pair in pairs:
         for lang in settings.language_codes:
             path = notebooks.notebook_path(settings.notebooks_dir, lang, pair.framework.name, pair.chapter)
             notebook = notebooks.load(path)
             code = [cell for cell in notebook.cells if cell.cell_type == "code"] if notebook else []
+            shown = path.relative_to(settings.root).as_posix()
             if code:
                 ignored = sum("nbval-ignore-output" in cell.metadata.get("tags", []) for cell in code)
-                found.append(Target(path.relative_to(settings.root).as_posix(), pair, len(code), ignored))
-    return found
-
-
-def notebooks_of(settings: Settings, framework: str) -> list[str]:
-    """The framework's committed notebooks that hold code, whatever chapter made them."""
-    found = []
-    for path in sorted(settings.notebooks_dir.glob(f"*/{framework}/**/*.ipynb")):
-        notebook = nbformat.read(path, as_version=4)
-        if any(cell.cell_type == "code" for cell in notebook.cells):
-            found.append(str(path.relative_to(settings.root)))
-    return found
+                found.append(Target(shown, pair, len(code), ignored))
+            elif notebook is None and pair.cells:
+                missing.append(shown)
+    return found, missing
 
 
 def sanitizer_text(root: Path, device: str) -> str:
@@ -143,6 +135,43 @@ class Outcomes:
                    for t in self.by_path.values())
 
 
+@dataclass
+class Plan:
+    """Which frameworks run on which kernels, and their notebooks."""
+
+    tested: list[str] = field(default_factory=list)
+    not_tested: list[str] = field(default_factory=list)  # GPU runs: no GPU environment
+    missing: list[str] = field(default_factory=list)  # frameworks with a notebook that does not exist
+    targets: list[Target] = field(default_factory=list)
+    kernels: list[str] = field(default_factory=list)  # pytest options: the GPU kernel for each CPU one
+
+
+def plan(settings: Settings, frameworks: list[str], pairs: Sequence[Pair], device: str) -> Plan:
+    """One line per framework: its kernel, notebooks and cells not compared, or why it is not tested."""
+    found = Plan()
+    for name in frameworks:
+        framework = settings.framework(name)
+        mine, absent = targets([pair for pair in pairs if pair.framework.name == name], settings)
+        for path in absent:
+            print(f"{path}: missing (run `make notebooks`)", file=sys.stderr)
+        if absent:
+            found.missing.append(name)
+        if device == "gpu" and envs.installed_python(framework, device) is None:
+            print(f"== nbval [{name}] on the GPU: NOT TESTED, {len(mine)} notebooks not run: no GPU "
+                  f"environment (`make envs-gpu FRAMEWORK={name}`, or set "
+                  f"{envs.external_python_variable(framework)}; see docs/gpu.md)", flush=True)
+            found.not_tested.append(name)
+            continue
+        kernel = envs.ensure_kernel(framework, device=device)
+        if device != "cpu":
+            found.kernels += ["--bookbuild-kernel", f"{notebooks.kernel_name(framework)}={kernel}"]
+        print(f"== nbval [{name}] on kernel {kernel}: {len(mine)} notebooks, "
+              f"{sum(t.ignored for t in mine)} cells with outputs not compared (#@varies)", flush=True)
+        found.tested.append(name)
+        found.targets += mine
+    return found
+
+
 def run_nbval(settings: Settings, frameworks: list[str], pytest_args: list[str], device: str = "cpu", *,
               chapters: Sequence[Chapter] | None = None, jobs: int | None = None, shard: Shard | None = None,
               show: Callable[..., progress.Display] = progress.Display) -> int:
@@ -153,52 +182,40 @@ def run_nbval(settings: Settings, frameworks: list[str], pytest_args: list[str],
     pairs = schedule.book_pairs(chapters, settings, frameworks)
     if shard:
         pairs = schedule.shard_of(pairs, shard, timings.estimate)
-    passed: list[str] = []
-    not_tested: list[str] = []
-    tested: list[str] = []
-    renamed: list[str] = []
-    chosen: list[Target] = []
-    for name in frameworks:
-        framework = settings.framework(name)
-        mine = targets([pair for pair in pairs if pair.framework.name == name], settings)
-        if device == "gpu" and envs.installed_python(framework, device) is None:
-            print(f"== nbval [{name}] on the GPU: NOT TESTED, {len(mine)} notebooks not run: no GPU "
-                  f"environment (`make envs-gpu FRAMEWORK={name}`, or set "
-                  f"{envs.external_python_variable(framework)}; see docs/gpu.md)", flush=True)
-            not_tested.append(name)
-            continue
-        kernel = envs.ensure_kernel(framework, device=device)
-        if device != "cpu":
-            renamed += ["--bookbuild-kernel", f"{notebooks.kernel_name(framework)}={kernel}"]
-        print(f"== nbval [{name}] on kernel {kernel}: {len(mine)} notebooks, "
-              f"{sum(t.ignored for t in mine)} cells with outputs not compared (#@varies)", flush=True)
-        tested.append(name)
-        chosen += mine
-    failed: list[str] = []
-    if chosen:
-        order = sorted(chosen, key=lambda t: (-timings.estimate(t.pair), t.pair.order, t.path))
-        workers = schedule.workers(jobs, tested, timings)
-        print(f"== {len(order)} notebooks, {workers.count} at a time ({workers.why})", flush=True)
-        with tempfile.TemporaryDirectory() as tmp:
-            sanitizer = Path(tmp) / "nbval-sanitize.cfg"
-            sanitizer.write_text(sanitizer_text(settings.root, device))
-            command = [sys.executable, "-m", "pytest", "--nbval", "-p", "bookbuild.nbval_plugin", *renamed,
-                       "--nbval-sanitize-with", str(sanitizer), "--rootdir", str(settings.root), "-q",
-                       *(["-n", str(workers.count), "--dist", "loadfile"] if workers.count > 1 else []),
-                       *pytest_args, *(t.path for t in order)]
-            with show("nbval", {t.name: timings.estimate(t.pair) for t in order}, workers=workers.count,
-                      seconds=True) as shown:
-                outcomes = Outcomes(order, shown)
-                status, output = _pytest(command, settings.root, outcomes)
-            print(output, end="", flush=True)
-        for name in tested:
-            if (status != 0 and not outcomes.failed) or outcomes.framework_failed(name):
-                failed.append(name)
-    passed = [name for name in tested if name not in failed]
-    print(summary(device, passed, failed, not_tested), file=sys.stderr if failed or not_tested else sys.stdout)
-    if not_tested and not failed:
+    chosen = plan(settings, frameworks, pairs, device)
+    failed = [name for name in chosen.missing if name not in chosen.not_tested]
+    if chosen.targets:
+        failed += [name for name in _run(settings, chosen, timings, device, jobs, pytest_args, show)
+                   if name not in failed]
+    passed = [name for name in chosen.tested if name not in failed]
+    print(summary(device, passed, failed, chosen.not_tested),
+          file=sys.stderr if failed or chosen.not_tested else sys.stdout)
+    if chosen.not_tested and not failed:
         print(f"not every framework was tested: exit status {INCOMPLETE}", file=sys.stderr)
-    return exit_status(failed, not_tested)
+    return exit_status(failed, chosen.not_tested)
+
+
+def _run(settings: Settings, chosen: Plan, timings: Timings, device: str, jobs: int | None,
+         pytest_args: list[str], show: Callable[..., progress.Display]) -> list[str]:
+    """One pytest run over every notebook, longest first; returns the frameworks that failed."""
+    order = sorted(chosen.targets, key=lambda t: (-timings.estimate(t.pair), t.pair.order, t.path))
+    workers = schedule.workers(jobs, chosen.tested, timings)
+    print(f"== {len(order)} notebooks, {workers.count} at a time ({workers.why})", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        sanitizer = Path(tmp) / "nbval-sanitize.cfg"
+        sanitizer.write_text(sanitizer_text(settings.root, device))
+        command = [sys.executable, "-m", "pytest", "--nbval", "-p", "bookbuild.nbval_plugin", *chosen.kernels,
+                   "--nbval-sanitize-with", str(sanitizer), "--rootdir", str(settings.root), "-q",
+                   *(["-n", str(workers.count), "--dist", "loadfile"] if workers.count > 1 else []),
+                   *pytest_args, *(t.path for t in order)]
+        with show("nbval", {t.name: timings.estimate(t.pair) for t in order}, workers=workers.count,
+                  seconds=True) as shown:
+            outcomes = Outcomes(order, shown)
+            status, output = _pytest(command, settings.root, outcomes)
+        print(output, end="", flush=True)
+    # A run that failed without a failing cell (a collection error, say) fails every framework.
+    return [name for name in chosen.tested
+            if (status != 0 and not outcomes.failed) or outcomes.framework_failed(name)]
 
 
 def _pytest(command: list[str], root: Path, outcomes: Outcomes) -> tuple[int, str]:
