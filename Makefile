@@ -63,8 +63,9 @@ lint: setup ## ruff over the toolchain and its tests; actionlint over the CI wor
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/actionlint -shellcheck= -pyflakes= .github/workflows/*.yml
 
-unit: setup ## Unit tests of the toolchain, and the d2lbook differential test
-	D2LBOOK_PYTHON=$$($(BOOKBUILD) env-python envs/d2lbook.txt) $(BIN)/pytest -q -rs -m "not browser" tests
+unit: setup ## Unit tests of the toolchain, and the d2lbook differential test (a test file per core)
+	D2LBOOK_PYTHON=$$($(BOOKBUILD) env-python envs/d2lbook.txt) $(BIN)/pytest -q -rs -m "not browser" \
+		-n auto --dist loadfile tests
 
 freshness: setup ## Fail if notebooks/ differs from what chapters/ produce
 	$(BOOKBUILD) check --notebooks

@@ -115,3 +115,13 @@ def test_a_missing_notebook_fails_its_framework_by_name(book, capsys):
     assert "notebooks/en/mxnet/part/s1.ipynb: missing (run `make notebooks`)" in err
     assert "== nbval [mxnet] on kernel python3: 1 notebooks" in out  # the Portuguese one still runs
     assert "nbval on the CPU kernels: mxnet FAILED" in err
+
+
+def test_notebooks_run_on_the_kernel_they_are_mapped_to_on_every_worker(book, capsys):
+    """What `make test-gpu` relies on: the GPU kernel replaces the CPU one the notebooks name."""
+    settings = load_settings(book)
+    elsewhere = ["--bookbuild-kernel", "dlbook-pytorch-cpu=no-such-kernel"] + ON_PYTHON3[:2] + ON_PYTHON3[4:]
+    assert nbval_run.run_nbval(settings, ["mxnet", "pytorch"], elsewhere, jobs=2) == 1
+    out, err = capsys.readouterr()
+    assert "nbval on the CPU kernels: mxnet passed; pytorch FAILED" in err
+    assert "No such kernel named no-such-kernel" in out
