@@ -9,8 +9,10 @@ copy of the book, or on a generated book, in a temporary folder.
 Every step is the command a user types (`bookbuild notebooks`, `test-notebooks`, `html`), run as
 a process of its own, so its time includes starting Python. Peak memory is the largest sum of the
 resident memory of the command and every process under it (kernels, pytest workers, Sphinx),
-sampled every 0.2 s. The d2lbook figure runs d2lbook 1.0.3 (envs/d2lbook.txt) on the generated
-book's Portuguese/PyTorch notebooks, with d2lbook's own scheduler (2 CPU workers).
+sampled every 0.2 s. CPU seconds are the user and system time of that process tree: the work done,
+whatever else the machine was doing (on a busy machine, compare those). The d2lbook figure runs
+d2lbook 1.0.3 (envs/d2lbook.txt) on the generated book's Portuguese/PyTorch notebooks, with
+d2lbook's own scheduler (2 CPU workers).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -48,6 +51,17 @@ class Step:
     kernels: int | None = None
     peak_mb: int | None = None
     note: str = ""
+    cpu_s: float | None = None  # user + system time of the command and everything under it
+
+    def row(self) -> str:
+        def shown(value, form: str) -> str:
+            return "" if value is None else format(value, form)
+
+        return (f"{self.name:38} {self.seconds:8.1f} {shown(self.cpu_s, '.1f'):>8} {shown(self.kernels, 'd'):>8} "
+                f"{shown(self.peak_mb, 'd'):>8}  {self.note}").rstrip()
+
+
+HEADER = f"{'step':38} {'seconds':>8} {'CPU s':>8} {'kernels':>8} {'peak MB':>8}  note"
 
 
 # --- measuring ----------------------------------------------------------------------------------
@@ -75,8 +89,15 @@ def tree_rss_mb(root: int) -> int:
     return total // 2**20
 
 
-def run(command: list[str], cwd: Path, env: dict | None = None) -> tuple[float, str, int | None]:
-    """Run a command; return its seconds, its output and the peak memory of its process tree."""
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(command: list[str], cwd: Path, env: dict | None = None) -> tuple[float, str, int | None, float]:
+    """Run a command; return its seconds, its output, the peak memory of its process tree and the
+    CPU seconds of that tree (every process in it is waited for by its parent, so all count)."""
+    cpu = children_cpu()
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
@@ -95,16 +116,23 @@ def run(command: list[str], cwd: Path, env: dict | None = None) -> tuple[float, 
     done.set()
     if process.returncode != 0:
         sys.exit(f"{' '.join(command)} failed in {cwd}:\n{output[-4000:]}")
-    return seconds, output, peak[0] or None
+    return seconds, output, peak[0] or None, children_cpu() - cpu
 
 
 def bookbuild(name: str, root: Path, *arguments: str, kernels: int | None = None) -> Step:
-    seconds, output, peak = run([BOOKBUILD, *arguments], root)
+    seconds, output, peak, cpu = run([BOOKBUILD, *arguments], root)
     if kernels is None:
         started = re.search(r"(\d+) kernels started", output)
         notebooks = re.search(r"^== (\d+) notebooks", output, re.MULTILINE)
         kernels = int(started[1]) if started else int(notebooks[1]) if notebooks else 0
-    return Step(name, seconds, kernels, peak)
+    return shown(Step(name, seconds, kernels, peak, cpu_s=cpu))
+
+
+def shown(step: Step) -> Step:
+    """Print a step as soon as it is measured: a long benchmark shows its figures as it goes."""
+    if not step.name.startswith("("):
+        print(step.row(), flush=True)
+    return step
 
 
 def edit(path: Path, pattern: str, replacement: str) -> None:
@@ -153,8 +181,8 @@ def convert_all(root: Path) -> Step:
     settings = load_settings(root)
     report = build_notebooks(read_book(settings), settings, root / "_build" / "converted", execute_code=False,
                              log=lambda message: None)
-    return Step("convert: every notebook, unexecuted", time.perf_counter() - start, report.kernels_started,
-                note=f"{len(report.written)} notebooks, in-process")
+    return shown(Step("convert: every notebook, unexecuted", time.perf_counter() - start, report.kernels_started,
+                      note=f"{len(report.written)} notebooks, in-process"))
 
 
 def d2lbook_source(notebook: nbformat.NotebookNode) -> str:
@@ -187,10 +215,10 @@ def d2lbook_bench(root: Path, scratch: Path) -> Step | None:
     spec.mkdir(parents=True)
     kernelspec = envs.kernelspec(framework, "cpu", kernel_python, spec)
     (spec / "kernel.json").write_text(json.dumps({**kernelspec, "display_name": "Python 3"}))
-    seconds, _, peak = run([str(envs.python_of(env)), "-m", "d2lbook.main", "build", "eval"], source,
-                           env={"JUPYTER_PATH": str(scratch / "d2lbook" / "jupyter")})
-    return Step("d2lbook build eval (pt, pytorch)", seconds, len(notebooks), peak,
-                "d2lbook's scheduler, 2 CPU workers; it also starts kernels for pages without code")
+    seconds, _, peak, cpu = run([str(envs.python_of(env)), "-m", "d2lbook.main", "build", "eval"], source,
+                                env={"JUPYTER_PATH": str(scratch / "d2lbook" / "jupyter")})
+    return shown(Step("d2lbook build eval (pt, pytorch)", seconds, len(notebooks), peak,
+                      "d2lbook's scheduler, 2 CPU workers; it also starts kernels for pages without code", cpu))
 
 
 def book_bench(scratch: Path, sections: int, with_d2lbook: bool) -> tuple[list[Step], list[str]]:
@@ -240,13 +268,8 @@ def verdict(name: str, value: float, target: float, strict: bool = False) -> str
     return f"{name}: {value:.2f} (target {'<' if strict else '<='} {target}): {'met' if met else 'NOT MET'}"
 
 
-def table(title: str, steps: list[Step]) -> None:
-    print(f"\n{title}")
-    print(f"{'step':38} {'seconds':>8} {'kernels':>8} {'peak MB':>8}  note")
-    for step in steps:
-        kernels = "" if step.kernels is None else str(step.kernels)
-        peak = "" if step.peak_mb is None else str(step.peak_mb)
-        print(f"{step.name:38} {step.seconds:8.1f} {kernels:>8} {peak:>8}  {step.note}")
+def section(title: str) -> None:
+    print(f"\n{title}\n{HEADER}", flush=True)
 
 
 def main() -> None:
@@ -258,10 +281,11 @@ def main() -> None:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"{cores} cores; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the start")
     with tempfile.TemporaryDirectory(prefix="bookbuild-bench-") as tmp:
-        table("This book's chapter (bookbuild's default -j: the cores)", chapter_bench(Path(tmp)))
+        section("This book's chapter (bookbuild's default -j: the cores)")
+        chapter_bench(Path(tmp))
         if not args.quick:
-            steps, verdicts = book_bench(Path(tmp), args.sections, not args.no_d2lbook)
-            table(f"A generated book: {args.sections} sections x 3 frameworks x 2 languages", steps)
+            section(f"A generated book: {args.sections} sections x 3 frameworks x 2 languages")
+            _, verdicts = book_bench(Path(tmp), args.sections, not args.no_d2lbook)
             print()
             for line in verdicts:
                 print(line)
