@@ -22,8 +22,8 @@ CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup envs envs-gpu check notebooks collect html book test unit lint freshness test-notebooks \
-	test-gpu test-browser chromium bench clean
+.PHONY: help setup envs envs-gpu check references notebooks collect html book test unit lint freshness \
+	test-notebooks test-gpu test-browser chromium bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ envs-gpu: setup ## Create the GPU kernel environments (CUDA builds, GB each) and
 
 check: setup ## Check every chapter (syntax, both languages, labels, references)
 	$(BOOKBUILD) check
+
+references: setup ## Also list every :numref: that points forward in the table of contents (to review)
+	$(BOOKBUILD) check --references
 
 notebooks: setup ## Write notebooks/ from chapters/, executing only what changed, several kernels at once
 	$(BOOKBUILD) notebooks $(FRAMEWORK) $(SCHEDULING) $(if $(EXPORT),--export $(EXPORT))

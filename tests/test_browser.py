@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -302,6 +303,34 @@ def test_no_broken_internal_link_or_missing_asset(offline: Offline, site: str) -
         assert offline.context.request.get(file).status == 200, file
     for target, fragment, source in anchors:
         assert fragment in ids[target], f"{source} links to a missing #{fragment} of {target}"
+
+
+NUMREF = re.compile(r'<a class="reference internal" href="([^"]*)"><span class="std std-numref">([^<]*)</span></a>')
+EQREF = re.compile(r'<a class="reference internal" href="#equation-([^"]+)">\(([^)<]+)\)</a>')
+
+
+def test_notebooks_number_references_as_the_pages_do(settings: Settings) -> None:
+    """Sphinx numbers the pages' references; the notebooks number theirs in the toolchain
+    (crossref.py). Every reference on every page must read exactly as the notebooks write it."""
+    from bookbuild.build import read_book
+    from bookbuild.crossref import book_anchors
+    from bookbuild.texts import text
+
+    anchors = book_anchors(read_book(settings), settings)
+    by_id = {anchor.label.replace("_", "-").lower(): anchor for anchor in anchors.values()}
+    checked = 0
+    for lang in settings.language_codes:
+        for page in sorted((SITE / lang / "chapters").rglob("*.html")):
+            html = page.read_text(encoding="utf-8")
+            for href, shown in NUMREF.findall(html):
+                anchor = by_id[urldefrag(href).fragment]
+                key = f"{anchor.kind}_reference" if anchor.kind in ("figure", "table") else "section_reference"
+                assert shown == text(lang, key, number=anchor.number), f"{page}: {href}"
+                checked += 1
+            for label, number in EQREF.findall(html):
+                assert number == by_id[label.removeprefix("equation-")].number, f"{page}: {label}"
+                checked += 1
+    assert checked >= 50  # the chapter's references, in both editions
 
 
 def test_front_door_opens_the_readers_edition(browser: Browser, site: str) -> None:

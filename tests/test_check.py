@@ -6,7 +6,7 @@ import pytest
 from conftest import FIXTURES
 
 from bookbuild.build import read_book
-from bookbuild.check import check_book
+from bookbuild.check import check_book, forward_references
 from bookbuild.model import BookError
 from bookbuild.read import read_chapter
 
@@ -59,6 +59,24 @@ def test_heading_outside_language_blocks(settings):
     assert_reports(diagnostics(settings, "heading-outside.md"), [
         (1, "heading outside any language block"),
     ])
+
+
+def test_paired_blocks_need_the_same_headings_level_by_level(settings):
+    assert_reports(diagnostics(settings, "heading-mismatch.md"), [
+        (8, "'pt' block has 2 headings but its 'en' counterpart (line 1) has 3: '# Título', '## Parte um' "
+            "against '# Title', '## Part One', '## Part Two'; paired blocks need the same headings"),
+        (19, "heading '## Mais fundo' is level 2, but its 'en' counterpart '### Deeper' (line 15) is level 3"),
+        (26, "'pt' block has 1 heading but its 'en' counterpart (line 22) has 0: '## Extra' against none"),
+    ])
+
+
+def test_a_block_without_its_partners_heading_is_reported_once(settings, tmp_path):
+    chapter = tmp_path / "missing.md"
+    chapter.write_text(":begin_lang:`en`\n## Model Parameters\nText.\n:end_lang:\n\n"
+                       ":begin_lang:`pt`\nTexto.\n:end_lang:\n")
+    found = [(d.line, d.message) for d in check_book([read_chapter(chapter, settings)], settings)]
+    assert found == [(6, "'pt' block has no heading but its 'en' counterpart (line 1) has 1: none against "
+                         "'## Model Parameters'; paired blocks need the same headings")]
 
 
 def test_duplicate_labels_and_dangling_references_across_files(settings):
@@ -125,3 +143,54 @@ def test_every_chapter_is_in_the_table_of_contents_and_back(tmp_path, settings):
         "_toc.yml:1: 'chapters/gone' names no chapter file",
         "chapters/forgotten.md:1: chapter is not listed in _toc.yml",
     ]
+
+
+FORWARD = {
+    "first.md": (":begin_lang:`en`\n# First\nSee :numref:`sec_second`, :numref:`sec_first` and\n"
+                 ":numref:`sec_first_part`.\n:end_lang:\n\n:begin_lang:`pt`\n# Primeiro\nVeja a "
+                 ":numref:`sec_second`.\n:end_lang:\n\n:label:`sec_first`\n\n:begin_lang:`en`\n"
+                 "## Part\nBack to :numref:`sec_first_part`.\n:end_lang:\n\n:begin_lang:`pt`\n## Parte\n"
+                 "Texto.\n:end_lang:\n\n:label:`sec_first_part`\n"),
+    "second.md": (":begin_lang:`en`\n# Second\nAs in :numref:`sec_first`.\n:end_lang:\n\n"
+                  ":begin_lang:`pt`\n# Segundo\nComo na :numref:`sec_first`.\n:end_lang:\n\n"
+                  ":label:`sec_second`\n"),
+}
+
+
+def test_forward_references_are_listed_with_file_and_line(settings, tmp_path):
+    """Later in the toc, or further down the same file; never the file's own title, never back."""
+    book = tmp_path / "chapters"
+    book.mkdir()
+    for name, text in FORWARD.items():
+        (book / name).write_text(text)
+    chapters = [read_chapter(book / name, settings) for name in FORWARD]
+    order = [f"chapters/{c.name}" for c in chapters]
+    found = [(d.path.name, d.line, d.message) for d in forward_references(chapters, order)]
+    assert found == [
+        ("first.md", 3, ":numref: points forward to 'sec_second' (" + str(chapters[1].path) + ":11)"),
+        ("first.md", 4, ":numref: points forward to 'sec_first_part' (" + str(chapters[0].path) + ":24)"),
+        ("first.md", 9, ":numref: points forward to 'sec_second' (" + str(chapters[1].path) + ":11)"),
+    ]
+    # In the other order, the second file's reference is the forward one.
+    reverse = [(d.path.name, d.line) for d in forward_references(chapters, order[::-1])]
+    assert reverse == [("first.md", 4), ("second.md", 3), ("second.md", 8)]
+
+
+def test_the_command_line_lists_forward_references_and_still_succeeds(tmp_path, settings, capsys):
+    from bookbuild.cli import main
+
+    book = tmp_path / "book"
+    (book / "chapters").mkdir(parents=True)
+    (book / "_config.yml").write_text((settings.root / "_config.yml").read_text())
+    (book / "_toc.yml").write_text("format: jb-book\nroot: chapters/first\nchapters:\n  - file: chapters/second\n")
+    for name, text in FORWARD.items():
+        (book / "chapters" / name).write_text(text)
+    assert main(["--root", str(book), "check", "--references"]) == 0
+    out = capsys.readouterr().out
+    assert "chapters/first.md:3: :numref: points forward to 'sec_second' (chapters/second.md:11)" in out
+    assert "chapters/first.md:4: :numref: points forward to 'sec_first_part' (chapters/first.md:24)" in out
+    assert "chapters/second.md" not in out.replace("(chapters/second.md:11)", "")
+    assert out.strip().endswith("3 :numref: references point forward in the table of contents "
+                                "(a listing to review, not an error)")
+    assert main(["--root", str(book), "check"]) == 0
+    assert "points forward" not in capsys.readouterr().out

@@ -14,6 +14,7 @@ from nbformat import NotebookNode
 
 from . import envs, execute, notebooks, progress, schedule
 from .check import check_book, check_chapter, check_toc
+from .crossref import book_anchors
 from .model import BookError, Chapter, Diagnostic
 from .read import read_chapter
 from .schedule import Pair, Shard, Timings
@@ -74,6 +75,7 @@ def build_notebooks(chapters: list[Chapter], settings: Settings, out: Path, *, l
     report = Report(pairs=pairs)
     written: list[tuple[int, int, Path]] = []
     fingerprints = {f.name: envs.fingerprint(f.requirements) for f in settings.frameworks}
+    anchors = book_anchors(chapters, settings)
 
     def save(work: _Work) -> None:
         for index, (lang, notebook) in enumerate(work.books.items()):
@@ -84,7 +86,7 @@ def build_notebooks(chapters: list[Chapter], settings: Settings, out: Path, *, l
     for pair in pairs:
         work = _Work(pair, {lang: notebooks.notebook_path(out, lang, pair.framework.name, pair.chapter)
                             for lang in languages},
-                     {lang: notebooks.make_notebook(pair.chapter, lang, pair.framework, settings)
+                     {lang: notebooks.make_notebook(pair.chapter, lang, pair.framework, settings, anchors)
                       for lang in languages})
         if execute_code and execute.has_code(work.first):
             work.key = execute.cache_key(work.first, fingerprints[pair.framework.name])
@@ -155,12 +157,13 @@ def stale_notebooks(chapters: list[Chapter], settings: Settings, folder: Path | 
     what the chapters produce now, if it does."""
     folder = folder or settings.notebooks_dir
     problems = []
+    anchors = book_anchors(chapters, settings)
     for chapter in chapters:
         for framework in settings.frameworks:
             for lang in settings.language_codes:
                 path = notebooks.notebook_path(folder, lang, framework.name, chapter)
                 shown = Path("notebooks") / path.relative_to(folder)
-                notebook = notebooks.make_notebook(chapter, lang, framework, settings)
+                notebook = notebooks.make_notebook(chapter, lang, framework, settings, anchors)
                 if not path.exists():
                     problems.append(f"{shown}: missing")
                     continue

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from . import collect, envs, progress, schedule
 from .build import build_notebooks, convert_file, orphan_notebooks, read_book, stale_notebooks
+from .check import forward_references, toc_entries
+from .crossref import load_toc
 from .model import BookError
 from .schedule import Shard, Timings
 from .settings import ConfigError, Settings, load_settings
@@ -22,6 +24,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"checked {len(chapters)} chapters: code cells "
           + ", ".join(f"{f} {n}" for f, n in cells.items())
           + f"; {varies} marked #@varies")
+    if args.references:
+        ahead = forward_references(chapters, toc_entries(load_toc(settings)))
+        for reference in ahead:
+            print(reference)
+        print(f"{len(ahead)} :numref: references point forward in the table of contents "
+              "(a listing to review, not an error)")
     if args.notebooks:
         stale = stale_notebooks(chapters, settings)
         for problem in stale:
@@ -161,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
 
     check = commands.add_parser("check", help="read and check every chapter")
     check.add_argument("--notebooks", action="store_true", help="also fail if notebooks/ is stale")
+    check.add_argument("--references", action="store_true",
+                       help="also list every :numref: that points forward in the table of contents")
     check.set_defaults(run=cmd_check)
 
     build = commands.add_parser("notebooks", help="write and execute notebooks/ (cached)")

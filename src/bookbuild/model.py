@@ -73,6 +73,16 @@ class Reference:
     role: str  # "numref" or "eqref"
 
 
+@dataclass(frozen=True)
+class OutlineEntry:
+    """Where a heading stands: for the checks of structure, and for tables of contents."""
+
+    line: int
+    lang: str | None
+    level: int
+    title: str
+
+
 Block = Prose | Code
 
 
@@ -85,7 +95,7 @@ class Chapter:
     blocks: list[Block] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
     references: list[Reference] = field(default_factory=list)
-    headings: list[tuple[int, str | None]] = field(default_factory=list)  # (line, language)
+    headings: list[OutlineEntry] = field(default_factory=list)  # every heading, in order
     # Consecutive language blocks, as (language, line): each run must hold every language.
     language_runs: list[list[tuple[str, int]]] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)

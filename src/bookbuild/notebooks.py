@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from .crossref import Anchor, plain_references
 from .model import Chapter, Code, Prose
 from .settings import Framework, Settings, requirement_pins
 from .texts import text
@@ -123,8 +124,10 @@ def code_cell(source: str, tags: list[str]) -> NotebookNode:
     return cell
 
 
-def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: Settings) -> NotebookNode:
-    """The notebook of one language and framework, without outputs."""
+def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: Settings,
+                  anchors: dict[str, Anchor] | None = None) -> NotebookNode:
+    """The notebook of one language and framework, without outputs. ``anchors`` numbers the
+    book's labels, so that references read "Section 1.2" as in the HTML (see crossref)."""
     cells: list[NotebookNode] = []
     prose: list[str] = []
 
@@ -141,7 +144,7 @@ def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: S
     for block in chapter.blocks:
         if isinstance(block, Prose):
             if block.shown_to(lang, framework.name):
-                prose.append(block.text)
+                prose.append(plain_references(block.text, lang, chapter, anchors or {}))
         elif framework.name in block.frameworks:
             flush_prose()
             cells.append(code_cell(block.source, cell_tags(block)))

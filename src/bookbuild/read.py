@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .model import Chapter, Code, Diagnostic, Prose, Reference, Target
+from .model import Chapter, Code, Diagnostic, OutlineEntry, Prose, Reference, Target
 from .settings import Settings
 
 CODE_FENCE = re.compile(r"^```\s*\{\.python\s+\.input\b[^}]*\}\s*$")
@@ -29,7 +29,7 @@ BEGIN = re.compile(r"^:begin_(tab|lang):`([^`]*)`\s*$")
 END = re.compile(r"^:end_(tab|lang):\s*$")
 LABEL = re.compile(r"^:(label|eqlabel):`([^`]+)`\s*$")
 ROLE = re.compile(r":(numref|eqref):`([^`]+)`")
-HEADING = re.compile(r"^#{1,6}\s")
+HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 FIGURE = re.compile(r"^!\[(?P<caption>[^\]]*)\]\((?P<path>[^)\s]+)\)\s*$")
 STRAY_MARKER = re.compile(r":(begin|end)_(tab|lang):")
 TAB_LINE = re.compile(r"# *@tab +([\w, ]+)")  # d2lbook's own patterns, so that cells go where
@@ -74,7 +74,7 @@ class _Reader:
     slots: dict[str | None, _Slot] = field(default_factory=dict)
     equation: _Slot | None = None
     in_math: bool = False
-    headings: list[tuple[int, str | None]] = field(default_factory=list)
+    headings: list[OutlineEntry] = field(default_factory=list)
     # Language blocks with nothing but blank lines between them form a run: (language, line).
     language_runs: list[list[tuple[str, int]]] = field(default_factory=list)
     run_open: bool = False  # the last thing read was the end of a language block
@@ -98,8 +98,8 @@ class _Reader:
             self.references.append(Reference(match.group(2).strip(), number, match.group(1)))
         text = ROLE.sub(_myst_role, text)
         index = len(self.prose.lines)
-        if HEADING.match(text):
-            self.headings.append((number, lang))
+        if heading := HEADING.match(text):
+            self.headings.append(OutlineEntry(number, lang, len(heading.group(1)), heading.group(2)))
             self.slots[lang] = _Slot(self.prose, index, "heading")
         elif FIGURE.match(text):
             self.slots[lang] = _Slot(self.prose, index, "figure")

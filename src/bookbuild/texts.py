@@ -25,6 +25,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "footer": ('Text under <a href="https://creativecommons.org/licenses/by-sa/4.0/">CC BY-SA 4.0</a>, '
                    'code under the <a href="{license}">MIT license</a>.'),
         "search": "Search this book…",
+        # A :numref: in a notebook, worded as Sphinx words it in the HTML ("Section %s", "Fig. %s").
+        "section_reference": "Section {number}",
+        "figure_reference": "Fig. {number}",
+        "table_reference": "Table {number}",
     },
     "pt": {
         "language_name": "Português (Brasil)",
@@ -44,6 +48,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "footer": ('Texto sob a licença <a href="https://creativecommons.org/licenses/by-sa/4.0/deed.pt-br">'
                    'CC BY-SA 4.0</a>, código sob a <a href="{license}">licença MIT</a>.'),
         "search": "Pesquisar neste livro…",
+        "section_reference": "Seção {number}",
+        "figure_reference": "Fig. {number}",
+        "table_reference": "Tabela {number}",
     },
 }
 
