@@ -199,6 +199,8 @@ def _run(settings: Settings, chosen: Plan, timings: Timings, device: str, jobs: 
          pytest_args: list[str], show: Callable[..., progress.Display]) -> list[str]:
     """One pytest run over every notebook, longest first; returns the frameworks that failed."""
     order = sorted(chosen.targets, key=lambda t: (-timings.estimate(t.pair), t.pair.order, t.path))
+    if device == "gpu" and jobs is None:
+        jobs = 1  # the kernels would share one GPU and its memory: more only when asked (-j N)
     workers = schedule.workers(jobs, chosen.tested, timings)
     print(f"== {len(order)} notebooks, {workers.count} at a time ({workers.why})", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
