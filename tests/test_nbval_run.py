@@ -7,22 +7,13 @@ import json
 import shutil
 
 import pytest
-from conftest import REPO, write_tiny_book
+from conftest import REPO, build_tiny_book, copy_of
 
-from bookbuild import envs, nbval_run, progress
-from bookbuild.build import build_notebooks, read_book
+from bookbuild import nbval_run, progress
 from bookbuild.schedule import Shard
 from bookbuild.settings import load_settings
 
-SECTION = """\
-:begin_lang:`en`
-# Section {n}
-:end_lang:
-
-:begin_lang:`pt`
-# Seção {n}
-:end_lang:
-
+CODE = """\
 ```{{.python .input}}
 #@tab mxnet, pytorch, tensorflow
 print(FRAMEWORK, {n} * 6)
@@ -33,33 +24,17 @@ ON_PYTHON3 = [argument for name in ("mxnet", "pytorch", "tensorflow")
               for argument in ("--bookbuild-kernel", f"dlbook-{name}-cpu=python3")]
 
 
-def python3_kernel(framework, log=print, device="cpu") -> str:
-    return "python3"
-
-
 @pytest.fixture(scope="module")
 def built_once(tmp_path_factory):
-    root = write_tiny_book(tmp_path_factory.mktemp("nbval"))
-    for n in (1, 2, 3):
-        (root / "chapters" / "part").mkdir(parents=True, exist_ok=True)
-        (root / "chapters" / "part" / f"s{n}.md").write_text(SECTION.format(n=n))
-    (root / "_toc.yml").write_text("format: jb-book\nroot: chapters/part/s1\nchapters:\n"
-                                   "  - file: chapters/part/s2\n  - file: chapters/part/s3\n")
+    root = build_tiny_book(tmp_path_factory.mktemp("nbval"), CODE, 3)
     (root / "tests").mkdir()
     shutil.copy(REPO / nbval_run.SANITIZER, root / nbval_run.SANITIZER)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(envs, "ensure_kernel", python3_kernel)
-        settings = load_settings(root)
-        report = build_notebooks(read_book(settings), settings, settings.notebooks_dir, jobs=2, log=lambda m: None)
-        assert report.failures == []
     return root
 
 
 @pytest.fixture
 def book(built_once, tmp_path, monkeypatch):
-    monkeypatch.setattr(envs, "ensure_kernel", python3_kernel)
-    shutil.copytree(built_once, tmp_path / "book")
-    return tmp_path / "book"
+    return copy_of(built_once, tmp_path, monkeypatch)
 
 
 def nbval(book, **options) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import write_tiny_book
+from conftest import build_tiny_book, copy_of, python3_kernel, write_sections
 
 from bookbuild import collect, envs, progress
 from bookbuild.build import build_notebooks, read_book
@@ -14,15 +14,7 @@ from bookbuild.cli import main
 from bookbuild.schedule import Shard, Timings, timings_path
 from bookbuild.settings import load_settings
 
-SECTION = """\
-:begin_lang:`en`
-# Section {n}
-:end_lang:
-
-:begin_lang:`pt`
-# Seção {n}
-:end_lang:
-
+CODE = """\
 ```{{.python .input}}
 #@tab mxnet, pytorch, tensorflow
 import time
@@ -38,42 +30,22 @@ value
 """
 
 
-def python3_kernel(framework, log=print, device="cpu") -> str:
-    return "python3"
-
-
 @pytest.fixture
 def two_sections(tiny_book, monkeypatch):
     """The tiny book with two sections, not built yet."""
     monkeypatch.setattr(envs, "ensure_kernel", python3_kernel)
-    return write_sections(tiny_book)
-
-
-def write_sections(tiny_book):
-    for n in (1, 2):
-        path = tiny_book / "chapters" / "part" / f"s{n}.md"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(SECTION.format(n=n))
-    (tiny_book / "_toc.yml").write_text("format: jb-book\nroot: chapters/part/s1\nchapters:\n"
-                                        "  - file: chapters/part/s2\n")
-    return tiny_book
+    return write_sections(tiny_book, CODE, 2)
 
 
 @pytest.fixture(scope="module")
 def built_once(tmp_path_factory):
     """One build of the two sections, copied by each test that starts from a built book."""
-    root = tmp_path_factory.mktemp("built")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(envs, "ensure_kernel", python3_kernel)
-        assert build(write_sections(write_tiny_book(root)), jobs=2).failures == []
-    return root
+    return build_tiny_book(tmp_path_factory.mktemp("built"), CODE, 2)
 
 
 @pytest.fixture
 def built(built_once, tmp_path, monkeypatch):
-    monkeypatch.setattr(envs, "ensure_kernel", python3_kernel)
-    shutil.copytree(built_once, tmp_path / "book")
-    return tmp_path / "book"
+    return copy_of(built_once, tmp_path, monkeypatch)
 
 
 class Recorder(progress.Display):
