@@ -105,6 +105,18 @@ def test_a_failing_pair_keeps_its_notebooks_and_the_others_go_on(built):
         assert '"16"' in after[f"notebooks/{lang}/pytorch/part/s2.ipynb"].decode()
 
 
+def test_a_kernel_that_dies_is_blamed_on_its_cell_and_the_others_go_on(built):
+    path = built / "chapters" / "part" / "s2.md"
+    path.write_text(path.read_text().replace("value = 2 * 7", "import os\nos._exit(1)"))
+    path = built / "chapters" / "part" / "s1.md"
+    path.write_text(path.read_text().replace("value = 1 * 7", "value = 1 * 9"))
+    report = build(built, jobs=2)
+    assert report.kernels_started == 2
+    assert report.failures == ["chapters/part/s2.md:16: [pytorch] cell failed\nthe kernel died while running "
+                               "this cell (it ran out of memory, or the code ended its process)"]
+    assert '"9"' in (built / "notebooks" / "en" / "pytorch" / "part" / "s1.ipynb").read_text()
+
+
 def test_every_failure_is_listed_with_its_line_and_the_exit_status_is_1(two_sections, capsys):
     for n in (1, 2):
         path = two_sections / "chapters" / "part" / f"s{n}.md"

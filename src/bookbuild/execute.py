@@ -133,7 +133,7 @@ def run(notebook: NotebookNode, kernel: str, interrupt: Interrupt | None = None)
     repository. Nothing else is shared between runs, so several run at once on different threads.
     """
     from nbclient import NotebookClient  # here: a build that runs nothing need not load Jupyter's client
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, DeadKernelError
 
     start = time.perf_counter()
     code_only = nbformat.v4.new_notebook(
@@ -157,6 +157,9 @@ def run(notebook: NotebookNode, kernel: str, interrupt: Interrupt | None = None)
                         if interrupt.is_set():
                             raise Interrupted() from None
                         raise CellFailure(index, ANSI.sub("", str(error))) from None
+                    except DeadKernelError:
+                        raise CellFailure(index, "the kernel died while running this cell (it ran out of "
+                                                 "memory, or the code ended its process)") from None
                     tags = cell.metadata.get("tags", [])
                     if "raises-exception" in tags and not any(o.output_type == "error" for o in cell.outputs):
                         raise CellFailure(index, "the cell is marked #@raises but raised nothing")
