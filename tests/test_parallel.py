@@ -11,7 +11,7 @@ from conftest import build_tiny_book, copy_of, python3_kernel, write_sections
 from bookbuild import collect, envs, progress
 from bookbuild.build import build_notebooks, read_book
 from bookbuild.cli import main
-from bookbuild.schedule import Shard, Timings, timings_path
+from bookbuild.schedule import Shard, Timing, Timings, timings_path
 from bookbuild.settings import load_settings
 
 CODE = """\
@@ -176,3 +176,18 @@ def test_a_shard_and_a_framework_build_only_their_pairs(two_sections):
     assert [str(p) for p in report.pairs] in (["part/s1 [pytorch]"], ["part/s2 [pytorch]"])
     assert report.kernels_started == 1
     assert len(list((two_sections / "notebooks").rglob("*.ipynb"))) == 2
+
+
+def test_only_a_whole_build_removes_orphans_and_forgets_timings(built, capsys):
+    orphan = built / "notebooks" / "en" / "mxnet" / "part" / "old.ipynb"
+    orphan.write_text("{}")
+    record = timings_path(load_settings(built))
+    timings = Timings.load(record)
+    timings.entries[("part/old", "mxnet")] = Timing(1.0, 100, "gone")
+    timings.save()
+    for partial in (["pytorch"], ["--shard", "1/2"]):
+        assert main(["--root", str(built), "notebooks", *partial]) == 0
+        assert orphan.exists() and ("part/old", "mxnet") in Timings.load(record).entries
+    assert main(["--root", str(built), "notebooks"]) == 0
+    assert "removed notebooks/en/mxnet/part/old.ipynb: no chapter produces it" in capsys.readouterr().out
+    assert not orphan.exists() and ("part/old", "mxnet") not in Timings.load(record).entries

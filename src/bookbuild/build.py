@@ -40,6 +40,7 @@ class Report:
     written: list[Path] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     pairs: list[Pair] = field(default_factory=list)  # the pairs built (all, or one shard's)
+    removed: list[Path] = field(default_factory=list)  # notebooks that no chapter produces any more
 
 
 @dataclass
@@ -105,6 +106,25 @@ def build_notebooks(chapters: list[Chapter], settings: Settings, out: Path, *, l
         if timings.path:
             timings.save()
     report.written = [path for *_, path in sorted(written)]
+    return report
+
+
+def build_book(chapters: list[Chapter], settings: Settings, *, frameworks: Sequence[str] | None = None,
+               shard: Shard | None = None, jobs: int | None = None,
+               show: Callable[..., progress.Display] = progress.Display, log=print) -> Report:
+    """notebooks/ from the chapters, with the timings record. A whole build (every framework, no
+    shard) also forgets the timings of pairs the book no longer has, and removes the notebooks that
+    no chapter produces any more."""
+    timings = Timings.load(schedule.timings_path(settings))
+    whole = frameworks is None and shard is None
+    if whole:
+        timings.keep_only(schedule.book_pairs(chapters, settings))
+    report = build_notebooks(chapters, settings, settings.notebooks_dir, frameworks=frameworks, shard=shard,
+                             jobs=jobs, timings=timings, show=show, log=log)
+    if whole:
+        report.removed = orphan_notebooks(chapters, settings)
+        for orphan in report.removed:
+            orphan.unlink()
     return report
 
 

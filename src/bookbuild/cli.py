@@ -7,12 +7,12 @@ import sys
 import time
 from pathlib import Path
 
-from . import collect, envs, progress, schedule
-from .build import build_notebooks, convert_file, orphan_notebooks, read_book, stale_notebooks
+from . import collect, envs, progress
+from .build import build_book, convert_file, read_book, stale_notebooks
 from .check import forward_references, toc_entries
 from .crossref import load_toc
 from .model import BookError
-from .schedule import Shard, Timings
+from .schedule import Shard
 from .settings import ConfigError, Settings, load_settings
 
 
@@ -45,18 +45,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_notebooks(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     settings = load_settings(args.root)
-    frameworks = _frameworks(settings, args.frameworks)
-    chapters = read_book(settings)
-    timings = Timings.load(schedule.timings_path(settings))
-    whole = not args.frameworks and not args.shard
-    if whole:
-        timings.keep_only(schedule.book_pairs(chapters, settings))
-    report = build_notebooks(chapters, settings, settings.notebooks_dir, frameworks=frameworks, shard=args.shard,
-                             jobs=args.jobs, timings=timings, show=progress.display)
-    if whole:
-        for orphan in orphan_notebooks(chapters, settings):
-            orphan.unlink()
-            print(f"removed {orphan.relative_to(settings.root)}: no chapter produces it")
+    frameworks = _frameworks(settings, args.frameworks) if args.frameworks else None
+    report = build_book(read_book(settings), settings, frameworks=frameworks, shard=args.shard, jobs=args.jobs,
+                        show=progress.display)
+    for orphan in report.removed:
+        print(f"removed {orphan.relative_to(settings.root)}: no chapter produces it")
     if args.export:
         copied = collect.export(report.pairs, settings, Path(args.export))
         print(f"{len(copied)} notebooks of {len(report.pairs)} (section, framework) pairs copied to "
