@@ -191,3 +191,25 @@ def test_only_a_whole_build_removes_orphans_and_forgets_timings(built, capsys):
     assert main(["--root", str(built), "notebooks"]) == 0
     assert "removed notebooks/en/mxnet/part/old.ipynb: no chapter produces it" in capsys.readouterr().out
     assert not orphan.exists() and ("part/old", "mxnet") not in Timings.load(record).entries
+
+
+def test_shards_keep_the_record_as_it_was_and_collect_adds_their_measurements(built, tmp_path):
+    for n in (1, 2):
+        path = built / "chapters" / "part" / f"s{n}.md"
+        path.write_text(path.read_text().replace(f"value = {n} * 7", f"value = {n} * 8"))
+    record = timings_path(load_settings(built))
+    before = Timings.load(record)
+    text = record.read_text()
+    shards = tmp_path / "shards"
+    for index in (1, 2):  # each shard splits the book by the same record, whatever the other ran
+        assert main(["--root", str(built), "notebooks", "--shard", f"{index}/2", "--export",
+                     str(shards / str(index))]) == 0
+        assert record.read_text() == text
+    exported = [Timings.load(shards / str(index) / "notebooks" / "timings.json").entries for index in (1, 2)]
+    assert not set(exported[0]) & set(exported[1])
+    assert set(exported[0]) | set(exported[1]) == set(before.entries)
+    assert main(["--root", str(built), "collect", str(shards)]) == 0
+    after = Timings.load(record).entries
+    for key, timing in after.items():
+        assert (timing.execution != before.entries[key].execution) == (key[1] == "pytorch"), key
+    assert main(["--root", str(built), "check", "--notebooks"]) == 0

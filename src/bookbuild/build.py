@@ -41,6 +41,7 @@ class Report:
     failures: list[str] = field(default_factory=list)
     pairs: list[Pair] = field(default_factory=list)  # the pairs built (all, or one shard's)
     removed: list[Path] = field(default_factory=list)  # notebooks that no chapter produces any more
+    timings: Timings = field(default_factory=Timings)  # the record the build used and updated
 
 
 @dataclass
@@ -73,7 +74,7 @@ def build_notebooks(chapters: list[Chapter], settings: Settings, out: Path, *, l
     pairs = schedule.book_pairs(chapters, settings, frameworks)
     if shard:
         pairs = schedule.shard_of(pairs, shard, timings.estimate)
-    report = Report(pairs=pairs)
+    report = Report(pairs=pairs, timings=timings)
     written: list[tuple[int, int, Path]] = []
     fingerprints = {f.name: envs.fingerprint(f.requirements) for f in settings.frameworks}
     anchors = book_anchors(chapters, settings)
@@ -114,11 +115,15 @@ def build_book(chapters: list[Chapter], settings: Settings, *, frameworks: Seque
                show: Callable[..., progress.Display] = progress.Display, log=print) -> Report:
     """notebooks/ from the chapters, with the timings record. A whole build (every framework, no
     shard) also forgets the timings of pairs the book no longer has, and removes the notebooks that
-    no chapter produces any more."""
+    no chapter produces any more. A shard's build leaves the record as it was, so that every shard
+    of one build splits the book the same way; its measurements go with its exported notebooks,
+    and `collect` adds them to the record."""
     timings = Timings.load(schedule.timings_path(settings))
     whole = frameworks is None and shard is None
     if whole:
         timings.keep_only(schedule.book_pairs(chapters, settings))
+    if shard:
+        timings.path = None
     report = build_notebooks(chapters, settings, settings.notebooks_dir, frameworks=frameworks, shard=shard,
                              jobs=jobs, timings=timings, show=show, log=log)
     if whole:

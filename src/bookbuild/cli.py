@@ -51,7 +51,7 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
     for orphan in report.removed:
         print(f"removed {orphan.relative_to(settings.root)}: no chapter produces it")
     if args.export:
-        copied = collect.export(report.pairs, settings, Path(args.export))
+        copied = collect.export(report.pairs, settings, Path(args.export), report.timings)
         print(f"{len(copied)} notebooks of {len(report.pairs)} (section, framework) pairs copied to "
               f"{Path(args.export) / 'notebooks'}")
     return _report(report, start)

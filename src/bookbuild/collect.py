@@ -4,7 +4,8 @@
 ``DIR/notebooks/…``. ``bookbuild collect FOLDER`` takes every such ``notebooks/`` tree below FOLDER
 (one per shard, as CI downloads its artifacts), checks that together they are exactly what a full
 build writes (every notebook once, none extra, each fresh for the chapters and kernel environments
-of this checkout), and only then puts them into notebooks/. On any problem notebooks/ is untouched.
+of this checkout), and only then puts them into notebooks/, adding the shards' measurements to the
+timings record. On any problem notebooks/ is untouched.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ from pathlib import Path
 from . import notebooks
 from .build import stale_notebooks
 from .model import Chapter
-from .schedule import Pair
+from .schedule import TIMINGS_FILE, Pair, Timings, book_pairs, timings_path
 from .settings import Settings
 
 
-def export(pairs: Sequence[Pair], settings: Settings, dest: Path) -> list[Path]:
-    """Copy the notebooks of ``pairs`` (every language) into ``dest``/notebooks/; return the copies."""
+def export(pairs: Sequence[Pair], settings: Settings, dest: Path, timings: Timings | None = None) -> list[Path]:
+    """Copy the notebooks of ``pairs`` (every language) into ``dest``/notebooks/, with their part of
+    the timings record; return the notebooks copied."""
+    if timings is not None:
+        timings.only(pairs, dest / "notebooks" / TIMINGS_FILE).save()
     copied = []
     for pair in pairs:
         for lang in settings.language_codes:
@@ -77,4 +81,9 @@ def collect(chapters: list[Chapter], settings: Settings, folder: Path) -> list[s
     for path in sorted(settings.notebooks_dir.rglob("*.ipynb")):
         if path.relative_to(settings.notebooks_dir) not in found:
             path.unlink()
+    record = Timings.load(timings_path(settings))
+    for tree in trees:
+        record.entries.update(Timings.load(tree / TIMINGS_FILE).entries)
+    record.keep_only(book_pairs(chapters, settings))
+    record.save()
     return []

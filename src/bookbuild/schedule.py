@@ -119,6 +119,11 @@ class Timings:
         if previous is None or previous.execution != execution:
             self.entries[pair.key] = Timing(round(seconds, 1), memory_mb, execution)
 
+    def only(self, pairs: Sequence[Pair], path: Path | None = None) -> Timings:
+        """The entries of ``pairs`` alone, as a record at ``path``: a shard's part of the record."""
+        wanted = {pair.key for pair in pairs}
+        return Timings(path, {key: timing for key, timing in self.entries.items() if key in wanted})
+
     def keep_only(self, pairs: Sequence[Pair]) -> None:
         """Forget pairs the book no longer has (after a full build)."""
         wanted = {pair.key for pair in pairs}
