@@ -29,23 +29,23 @@ def test_time_left_is_the_weight_left_at_the_pace_seen():
     tally = Tally({"a": 10.0, "b": 10.0, "c": 20.0}, workers=2, seconds=True, begin=0.0)
     assert tally.left(0.0) == 20.0  # nothing done yet: 40 expected seconds over 2 workers
     tally.started["a"] = 0.0
-    tally.finished.append("a")
+    tally.finished.add("a")
     assert tally.left(5.0) == pytest.approx(5.0 * 30 / 10)  # 10 of 40 done in 5 s
     relative = Tally({"x": 1.0, "y": 1.0}, begin=0.0)
     assert relative.left(3.0) is None  # sizes, not seconds, and nothing done: unknown
     relative.fractions["x"] = 0.5
     relative.started["x"] = 0.0
     assert relative.left(3.0) is None  # still nothing finished
-    relative.finished.append("y")
+    relative.finished.add("y")
     assert relative.left(3.0) == pytest.approx(3.0 * 0.5 / 1.5)
 
 
 def test_status_line_counts_failures_and_drops_the_estimate_at_the_end():
     tally = Tally({"a": 1.0, "b": 1.0}, seconds=True, begin=0.0)
-    tally.finished += ["a"]
-    tally.failed += ["a"]
+    tally.finished.add("a")
+    tally.failed.add("a")
     assert tally.status(65.0) == "1/2 done · 1 failed · 1:05 elapsed · about 1:05 left"
-    tally.finished += ["b"]
+    tally.finished.add("b")
     assert tally.status(70.0) == "2/2 done · 1 failed · 1:10 elapsed"
 
 

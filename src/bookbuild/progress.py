@@ -43,8 +43,8 @@ class Tally:
     started: dict[str, float] = field(default_factory=dict)  # item -> when it started (running ones)
     fractions: dict[str, float] = field(default_factory=dict)  # item -> share done, as reported
     notes: dict[str, str] = field(default_factory=dict)
-    finished: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
+    finished: set[str] = field(default_factory=set)
+    failed: set[str] = field(default_factory=set)
     begin: float = 0.0
 
     @property
@@ -122,9 +122,9 @@ class Display:
     def finish(self, item: str, ok: bool = True, note: str = "") -> None:
         with self.lock:
             self.tally.started.setdefault(item, self.now())
-            self.tally.finished.append(item)
+            self.tally.finished.add(item)
             if not ok:
-                self.tally.failed.append(item)
+                self.tally.failed.add(item)
             self.changed("finished" if ok else "FAILED", item, note)
 
     def changed(self, event: str, item: str, note: str = "") -> None:
