@@ -88,7 +88,7 @@ test-browser: html chromium ## Browser tests of both editions, offline, in headl
 
 test: lint unit freshness test-notebooks html test-browser ## Every test (FRAMEWORK=x: nbval for x only); no GPU needed
 
-bench: setup ## Benchmarks: this book, then a generated 120-section book (BENCH="--quick": this book only)
+bench: setup ## Benchmarks: the reader, this book, a generated 120-section book (BENCH=--quick: no generated book)
 	$(BIN)/python scripts/bench.py $(BENCH)
 
 clean: ## Remove _build/ (notebooks/ and the kernel environments stay)

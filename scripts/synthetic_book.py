@@ -8,9 +8,10 @@ callers generate the book into a temporary folder.
 
     python scripts/synthetic_book.py /tmp/book --sections 120
 
-To grow the generator (figures, citations, missing frameworks, untranslated chapters, one huge
-chapter), add a field to ``Shape`` and a writer for it, so that every benchmark shares one
-generator.
+``long_chapter`` writes one very long chapter instead (thousands of paragraphs and code cells),
+for the reader's benchmark. To grow the generator (figures, citations, missing frameworks,
+untranslated chapters), add a field to ``Shape`` and a writer for it, so that every benchmark
+shares one generator.
 """
 
 from __future__ import annotations
@@ -152,6 +153,31 @@ Alguns passos de gradiente descendente sobre uma perda quadrática.
 
 {cells(frameworks, lambda f: training(f, n))}
 """
+
+
+def long_chapter(paragraphs: int = 5000, cells: int = 2000) -> str:
+    """A long bilingual chapter with every construct the reader handles: paired language blocks
+    with headings, labels, references, math and framework blocks, and code cells for every
+    framework. Deterministic, so that every run measures the same text."""
+    pairs = paragraphs // 2  # each English paragraph has its Portuguese twin
+    parts: list[str] = []
+    for cell in range(cells):
+        section = cell % 50 == 0
+        first, last = pairs * cell // cells, pairs * (cell + 1) // cells
+        for lang, word in (("en", "Section"), ("pt", "Seção")):
+            body = [f"## {word} {cell}\n"] if section else []
+            body += [f"Paragraph {n} ({lang}) refers to :numref:`sec_gen_0` and has $x_{{{n}}}$ inline math,\n"
+                     f"wrapped over two lines with `code` in it.\n" for n in range(first, last)]
+            if cell % 20 == 5:
+                body.append(f":begin_tab:`pytorch`\nOnly PyTorch readers ({lang}) see this.\n:end_tab:\n")
+            parts.append(f":begin_lang:`{lang}`\n" + "\n".join(body) + ":end_lang:\n")
+        if section:
+            parts.append(f":label:`sec_gen_{cell}`\n")
+        if cell % 10 == 3:
+            parts.append(f"$$y_{{{cell}}} = \\sum_i w_i x_i$$\n:eqlabel:`eq_gen_{cell}`\n")
+        framework = ("mxnet", "pytorch", "tensorflow", "all")[cell % 4]
+        parts.append(f"```{{.python .input}}\n#@tab {framework}\nvalue_{cell} = {cell} * 2\nprint(value_{cell})\n```\n")
+    return "\n".join(parts)
 
 
 def index_text(title_en: str, title_pt: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,7 @@ def write_tiny_book(tmp_path: Path) -> Path:
     for name, framework in config["bookbuild"]["frameworks"].items():
         requirements = tmp_path / "envs" / f"{name}.txt"
         requirements.parent.mkdir(exist_ok=True)
-        requirements.write_text(f"{name}==1.0\n")
+        requirements.write_text(f"# python: {sys.version_info.major}.{sys.version_info.minor}\n{name}==1.0\n")
         framework["requirements"] = str(requirements.relative_to(tmp_path))
         framework["setup"] = f"import random\nrandom.seed(0)\nFRAMEWORK = {name!r}\n"
     (tmp_path / "_config.yml").write_text(yaml.safe_dump(config))

@@ -41,6 +41,9 @@ def test_binder_uses_python_311_and_names_only_existing_files():
     assert "envs/mxnet-cpu.txt" in mentioned
     missing = [name for name in sorted(mentioned) if not (REPO / name).exists()]
     assert missing == [], f"binder/ names files that do not exist: {missing}"
+    # The CPU build of PyTorch comes from the index its envs/ file names, as in `make envs` and CI.
+    assert not any("PIP_" in path.read_text() or "download.pytorch.org" in path.read_text()
+                   for path in BINDER.iterdir())
     for line in (BINDER / "requirements.txt").read_text().splitlines():
         line = line.split("#", 1)[0].strip()
         assert not line or re.fullmatch(r"[A-Za-z0-9_.-]+==[\w.]+", line), f"unpinned: {line}"

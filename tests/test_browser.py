@@ -18,13 +18,16 @@ from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urldefrag, urljoin, urlsplit
+from xml.etree import ElementTree
 
 import pytest
+from bs4 import BeautifulSoup
 from conftest import REPO
 from playwright.sync_api import Browser, BrowserContext, Page, Request, Route, sync_playwright
 
 from bookbuild.notebooks import kernel_name
 from bookbuild.settings import Settings
+from bookbuild.site import SITEMAP
 
 pytestmark = pytest.mark.browser
 
@@ -383,3 +386,22 @@ def test_screenshots_of_desktop_and_phone(browser: Browser, site: str, lang: str
         assert path.stat().st_size > 20_000
         session.context.close()
         session.assert_clean()
+
+
+def test_the_sitemap_lists_every_page_and_each_names_its_published_address(offline: Offline, site: str,
+                                                                          settings: Settings) -> None:
+    """sitemap.xml holds the front door and every chapter page of both editions, at html.baseurl;
+    each page, served, says that address is its canonical one."""
+    root = settings.site_url
+    response = offline.context.request.get(f"{site}sitemap.xml")
+    assert response.status == 200
+    locs = [loc.text for loc in ElementTree.fromstring(response.body()).iter(f"{{{SITEMAP}}}loc")]
+    assert locs[0] == root and all(loc.startswith(root) for loc in locs)
+    built = {path.relative_to(SITE).as_posix() for lang in settings.language_codes
+             for path in (SITE / lang / "chapters").rglob("*.html")}
+    assert {loc.removeprefix(root) for loc in locs[1:]} == built
+    for loc in locs:
+        page = offline.context.request.get(site + loc.removeprefix(root))
+        assert page.status == 200, loc
+        canonical = BeautifulSoup(page.text(), "html.parser").find_all("link", rel="canonical")
+        assert [link["href"] for link in canonical] == [loc], loc

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from conftest import FIXTURES, REPO
 
 from bookbuild.cli import main
@@ -65,3 +69,70 @@ def test_convert_rejects_an_unknown_language(tmp_path, capsys):
     source.write_text(PLAIN)
     assert main(["--root", str(REPO), "convert", str(source), "--out", str(tmp_path), "--lang", "es"]) == 2
     assert "unknown language 'es'" in capsys.readouterr().err
+
+
+def problems(err: str) -> str:
+    """stderr without `check`'s warnings (the book's repository is still the placeholder)."""
+    return "".join(line for line in err.splitlines(keepends=True) if ": warning: " not in line)
+
+
+def test_an_internal_error_is_one_line_asking_for_a_report(monkeypatch, capsys):
+    from bookbuild import check
+
+    def broken(settings):
+        raise ValueError("a bug\nover two lines")
+
+    monkeypatch.setattr(check, "read_book", broken)
+    assert main(["--root", str(REPO), "check"]) == 70
+    err = problems(capsys.readouterr().err)
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("bookbuild: internal error (ValueError: a bug over two lines). This is a bug in bookbuild")
+    with pytest.raises(ValueError, match="a bug"):
+        main(["--root", str(REPO), "--debug", "check"])
+
+
+def test_a_refusal_of_the_file_system_is_one_line(monkeypatch, capsys, tmp_path):
+    from bookbuild import check
+
+    def refused(settings):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "chapters"))
+
+    monkeypatch.setattr(check, "read_book", refused)
+    assert main(["--root", str(REPO), "check"]) == 1
+    assert problems(capsys.readouterr().err) == f"{tmp_path / 'chapters'}: Permission denied\n"
+
+
+def test_an_interrupt_is_one_line(monkeypatch, capsys):
+    from bookbuild import check
+
+    def interrupted(settings):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(check, "read_book", interrupted)
+    assert main(["--root", str(REPO), "check"]) == 130
+    assert problems(capsys.readouterr().err) == "bookbuild: interrupted\n"
+
+
+def test_force_converts_into_the_books_notebooks(tmp_path, capsys):
+    book = tmp_path / "book"
+    shutil.copytree(REPO / "chapters", book / "chapters")
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(REPO / name, book / name)
+    shutil.copytree(REPO / "envs", book / "envs")
+    chapter = "chapters/deep-learning-computation/custom-layer.md"
+    argv = ["--root", str(book), "convert", str(book / chapter), "--out", str(book / "notebooks"), "--no-execute"]
+    assert main(argv) == 1
+    assert "--out is inside the book's notebooks/" in capsys.readouterr().err
+    assert not (book / "notebooks").exists()
+    assert main([*argv, "--force"]) == 0
+    assert len(list((book / "notebooks").rglob("*.ipynb"))) == 6
+
+
+def test_the_command_line_as_installed_exits_with_the_status(tmp_path):
+    """The console script, not just main(): its exit status and its one-line usage error."""
+    bookbuild = Path(sys.executable).parent / "bookbuild"
+    result = subprocess.run([str(bookbuild), "convert"], capture_output=True, text=True)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert result.stderr.startswith("bookbuild convert: the following arguments are required: file, --out")
+    result = subprocess.run([str(bookbuild), "--root", str(tmp_path), "check"], capture_output=True, text=True)
+    assert result.returncode == 1 and result.stderr.startswith(f"_config.yml: not found in {tmp_path}")

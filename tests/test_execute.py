@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import nbformat
 
+from bookbuild import envs
 from bookbuild.build import build_notebooks, read_book, stale_notebooks
 from bookbuild.settings import load_settings
 
@@ -81,8 +82,21 @@ def test_a_code_edit_reruns_only_its_framework(book):
 
 def test_a_framework_upgrade_reruns_that_framework(book):
     build(book)
-    (book / "envs" / "tensorflow.txt").write_text("tensorflow==2.0\n")
+    requirements = book / "envs" / "tensorflow.txt"
+    requirements.write_text(requirements.read_text().replace("tensorflow==1.0", "tensorflow==2.0"))
     assert build(book).kernels_started == 1
+
+
+def test_a_package_source_is_not_part_of_the_environment(book):
+    """An index says where a pinned wheel comes from, not which: moving it re-runs nothing."""
+    build(book)
+    requirements = book / "envs" / "pytorch.txt"
+    before = envs.fingerprint(requirements)
+    requirements.write_text("--extra-index-url https://download.pytorch.org/whl/cpu\n" + requirements.read_text()
+                            + "--find-links=/srv/wheels\n")
+    assert envs.fingerprint(requirements) == before and build(book).kernels_started == 0
+    requirements.write_text(requirements.read_text().replace("==1.0", "==1.0+cpu"))
+    assert envs.fingerprint(requirements) != before and build(book).kernels_started == 1
 
 
 def test_a_rebuild_from_scratch_is_byte_identical(book):
@@ -104,6 +118,24 @@ def test_a_failing_cell_names_file_line_framework_and_keeps_the_old_notebook(boo
     assert failure.startswith("chapters/part/section.md:16: [pytorch] cell failed")
     assert "NameError" in failure and "undefined_name" in failure
     assert snapshot(book) == before
+
+
+def test_a_cell_past_its_timeout_names_line_and_framework_and_keeps_the_old_notebook(book):
+    build(book)
+    before = snapshot(book)
+    config = book / "_config.yml"
+    config.write_text(config.read_text().replace("  default_tab: pytorch\n", "  default_tab: pytorch\n  timeout: 1\n"))
+    edit(book, "x = 6 * 7", "import time\ntime.sleep(30)\nx = 6 * 7")
+    report = build(book)
+    assert report.failures == ["chapters/part/section.md:16: [pytorch] cell ran past its timeout of 1 s: give it "
+                               "longer with `#@timeout SECONDS` on its first lines, or raise bookbuild.timeout "
+                               "in _config.yml"]
+    assert snapshot(book) == before
+    # The cell asks for more time than the book's 1 s, and gets it.
+    edit(book, "#@tab pytorch\n", "#@tab pytorch\n#@timeout 30\n")
+    edit(book, "time.sleep(30)", "time.sleep(2)")
+    report = build(book)
+    assert report.failures == [] and report.kernels_started == 1
 
 
 def test_a_cell_marked_raises_must_raise(book):

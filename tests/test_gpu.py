@@ -17,7 +17,8 @@ from nbval.plugin import get_sanitize_patterns
 
 from bookbuild import envs, nbval_run
 from bookbuild.notebooks import kernel_display_name, kernel_name
-from bookbuild.settings import Settings
+from bookbuild.requirements import read_environment
+from bookbuild.settings import ConfigError, Settings
 
 REPO = Path(__file__).resolve().parent.parent
 FRAMEWORKS = ["mxnet", "pytorch", "tensorflow"]
@@ -76,9 +77,12 @@ def test_gpu_requirements_pin_the_cpu_releases_in_cuda_builds(settings):
                             pins(settings.framework("pytorch").gpu_requirements))
     assert re.fullmatch(r"\d+\.\d+\.\d+\+cu\d+", torch_gpu["torch"])
     assert torch_gpu["torch"].split("+")[0] == torch_cpu["torch"].split("+")[0]
-    index = [line for line in envs.requirements_text(settings.framework("pytorch").gpu_requirements).splitlines()
-             if line.startswith("--extra-index-url")]
+    index = list(read_environment(settings.framework("pytorch").gpu_requirements).sources)
     assert index == [f"--extra-index-url https://download.pytorch.org/whl/{torch_gpu['torch'].split('+')[1]}"]
+    # The CPU build likewise, from PyTorch's CPU index: an unlabelled torch==X is PyPI's CUDA build.
+    assert torch_cpu["torch"].endswith("+cpu")
+    assert read_environment(settings.framework("pytorch").requirements).sources == (
+        "--extra-index-url https://download.pytorch.org/whl/cpu",)
 
     tf_cpu, tf_gpu = (pins(settings.framework("tensorflow").requirements),
                       pins(settings.framework("tensorflow").gpu_requirements))
@@ -120,7 +124,7 @@ def test_an_external_gpu_python_must_exist(settings, monkeypatch, tmp_path):
     monkeypatch.setenv("BOOKBUILD_ENVS", str(tmp_path))
     assert envs.installed_python(framework, "gpu") is None
     monkeypatch.setenv("BOOKBUILD_PYTORCH_GPU_PYTHON", str(tmp_path / "python3"))
-    with pytest.raises(FileNotFoundError, match="BOOKBUILD_PYTORCH_GPU_PYTHON"):
+    with pytest.raises(ConfigError, match="no such file \\(named by BOOKBUILD_PYTORCH_GPU_PYTHON\\)"):
         envs.installed_python(framework, "gpu")
     (tmp_path / "python3").touch()
     assert envs.installed_python(framework, "gpu") == tmp_path / "python3"
@@ -211,6 +215,9 @@ SAME_VALUE = [  # (GPU output, CPU reference)
     ("[1. 2.] @gpu(0)\n[3. 4.] @gpu(0)", "[1. 2.]\n[3. 4.]"),
     ("\n[1. 2.]\n<NDArray 2 @gpu(0)>", "\n[1. 2.]\n<NDArray 2 @cpu(0)>"),
     ("gpu(0)", "cpu(0)"),
+    # IPython breaks a tuple over lines when the device suffix makes it longer than a line
+    ("(tensor([0, 1, 2, 3], device='cuda:0'),\n tensor([0., 0., 0., 0.], device='cuda:0'))",
+     "(tensor([0, 1, 2, 3]), tensor([0., 0., 0., 0.]))"),
 ]
 DIFFERENT_VALUE = [
     ("tensor([0.3990, 0.5167], device='cuda:0')", "tensor([0.4963, 0.7682])"),

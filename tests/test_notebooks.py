@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild import notebooks
+from bookbuild import files, notebooks
 from bookbuild.read import read_chapter
 from bookbuild.settings import load_settings
 
@@ -98,7 +98,7 @@ def test_save_is_atomic_and_skips_unchanged_files(chapter, settings, tmp_path, m
     def crash(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(notebooks.os, "replace", crash)
+    monkeypatch.setattr(files.os, "replace", crash)
     with pytest.raises(OSError):
         notebooks.save(nb, path)
     assert path.read_text() == before
@@ -121,7 +121,8 @@ def run_setup(source: str, monkeypatch, on_colab: bool) -> list[list[str]]:
 def test_setup_cell_installs_the_pinned_framework_on_colab_only(tiny_book, monkeypatch, capsys):
     settings = load_settings(tiny_book)
     (tiny_book / "envs" / "tensorflow.txt").write_text(
-        "# TensorFlow kernel\ntensorflow-cpu==2.21.0\nkeras==3.15.1  # Keras 3\nnumpy==2.4.6\nipykernel==6.31.0\n")
+        "# TensorFlow kernel\n# python: 3.11\ntensorflow-cpu==2.21.0\nkeras==3.15.1  # Keras 3\nnumpy==2.4.6\n"
+        "ipykernel==6.31.0\n")
     framework = settings.framework("tensorflow")
     source = notebooks.setup_source(framework)
     assert run_setup(source, monkeypatch, on_colab=False) == []
@@ -129,6 +130,16 @@ def test_setup_cell_installs_the_pinned_framework_on_colab_only(tiny_book, monke
     # On Colab: the kernel environment's pins, as the full package Colab ships, without ipykernel.
     assert run_setup(source, monkeypatch, on_colab=True) == [
         [sys.executable, "-m", "pip", "install", "--quiet", "tensorflow==2.21.0", "keras==3.15.1", "numpy==2.4.6"]]
+
+
+def test_on_colab_the_cpu_build_of_torch_becomes_pypis_and_pip_options_stay_behind(tiny_book, monkeypatch):
+    settings = load_settings(tiny_book)
+    (tiny_book / "envs" / "pytorch.txt").write_text(
+        "# python: 3.11\n--extra-index-url https://download.pytorch.org/whl/cpu\ntorch==2.13.0+cpu\nnumpy==2.3.5\n"
+        "ipykernel==6.31.0\n")
+    source = notebooks.setup_source(settings.framework("pytorch"))
+    assert run_setup(source, monkeypatch, on_colab=True) == [
+        [sys.executable, "-m", "pip", "install", "--quiet", "torch==2.13.0", "numpy==2.3.5"]]
 
 
 def test_a_framework_colab_cannot_install_says_so_and_points_to_binder(tiny_book, monkeypatch):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bookbuild.model import Code, Prose
+from bookbuild.model import Code, Equation, Figure, Heading, Markdown, Prose, Reference, Table
 from bookbuild.read import read_chapter
 
 BILINGUAL = """\
@@ -124,7 +124,7 @@ def test_figure_label_becomes_a_named_figure(settings):
 def test_a_label_after_nothing_is_an_error(settings):
     chapter = read("Some text.\n\n:label:`sec_nothing`\n", settings)
     assert [(d.line, d.message) for d in chapter.diagnostics] == [
-        (3, "label 'sec_nothing' names nothing: put it right after a heading or a figure")]
+        (3, "label 'sec_nothing' names nothing: put it right after a heading, a figure or a table")]
 
 
 def test_a_framework_needs_a_cell_of_its_own_as_in_d2lbook(settings):
@@ -151,3 +151,101 @@ def test_all_cannot_be_combined_with_names(settings):
     chapter = read("```{.python .input}\n#@tab all, pytorch\nx = 1\n```\n", settings)
     assert [(d.line, d.message) for d in chapter.diagnostics] == [
         (2, "`all` stands alone: it cannot be combined with framework names")]
+
+
+# -- the model's structure, as later renderers read it ------------------------------------------------
+
+def parts(chapter, kind):
+    return [part for block in chapter.blocks if isinstance(block, Prose) for part in block.parts
+            if isinstance(part, kind)]
+
+
+def test_headings_equations_and_references_are_data_with_their_lines(settings):
+    chapter = read(BILINGUAL, settings)
+    headings = parts(chapter, Heading)
+    assert [(h.level, h.title, h.line, h.label) for h in headings] == [
+        (1, "Layers", 2, "sec_layers"), (1, "Camadas", 7, "sec_layers")]
+    assert [(e.line, e.label) for e in parts(chapter, Equation)] == [(13, "eq_sum")]
+    assert [(h.line, h.lang, h.level) for h in chapter.headings] == [(2, "en", 1), (7, "pt", 1)]
+    first = chapter.blocks[0].parts[1]  # the paragraph after the English heading
+    assert isinstance(first, Markdown)
+    assert first.inline == ("See ", Reference("sec_layers", 3, "numref"), " and ", Reference("eq_sum", 3, "eqref"), ".")
+
+
+def test_a_labelled_table_takes_the_caption_line_before_it(settings):
+    text = ":Sizes of the layers\n\n| a | b |\n|---|---|\n| 1 | 2 |\n:label:`tab_sizes`\n"
+    chapter = read(text, settings)
+    assert chapter.diagnostics == []
+    (table,) = parts(chapter, Table)
+    assert (table.caption, table.label, table.line) == (("Sizes of the layers",), "tab_sizes", 3)
+    assert chapter.blocks[0].text == ("```{table} Sizes of the layers\n:name: tab_sizes\n\n"
+                                      "| a | b |\n|---|---|\n| 1 | 2 |\n```")
+    assert [(t.name, t.kind) for t in chapter.targets] == [("tab_sizes", "table")]
+
+
+def test_a_figure_caption_may_wrap_and_take_a_width(settings):
+    text = "Before.\n\n![A caption that\nwraps onto a second line.](img/x.svg)\n:width:`300px`\n:label:`fig_x`\n"
+    chapter = read(text, settings)
+    assert chapter.diagnostics == []
+    (figure,) = parts(chapter, Figure)
+    assert (figure.path, figure.label, figure.options, figure.line) == ("img/x.svg", "fig_x", (("width", "300px"),), 3)
+    assert chapter.blocks[0].text == ("Before.\n\n```{figure} img/x.svg\n:name: fig_x\n:width: 300px\n\n"
+                                      "A caption that\nwraps onto a second line.\n```")
+
+
+def test_a_longer_fence_shows_a_fence_and_markers_inside_it(settings):
+    text = "````markdown\n```{.python .input}\n:begin_lang:`en`\n```\n````\n"
+    chapter = read(text, settings)
+    assert chapter.diagnostics == [] and not any(isinstance(b, Code) for b in chapter.blocks)
+    assert chapter.blocks[0].text == text.rstrip("\n")
+
+
+def test_dollars_in_inline_code_do_not_move_an_equation_label(settings):
+    text = "Text with `$$` in code.\n\n$$a = b$$\n:eqlabel:`eq_ab`\n\nMore `$$`.\n\n$$c = d$$\n:eqlabel:`eq_cd`\n"
+    chapter = read(text, settings)
+    assert chapter.diagnostics == []
+    assert [(e.text, e.label) for e in parts(chapter, Equation)] == [("$$a = b$$", "eq_ab"), ("$$c = d$$", "eq_cd")]
+
+
+def test_prose_is_kept_line_for_line(settings):
+    text = ("Para one\nwraps.\n\n\n- a list\n- of two\n\n> a quote\n\n[a link]: https://example.org\n\n"
+            "    indented code\n\n---\n\n<div>html</div>\n")
+    chapter = read(text, settings)
+    assert chapter.diagnostics == []
+    assert [block.text for block in chapter.blocks] == [text.rstrip("\n")]
+
+
+def test_text_after_a_marker_is_reported_and_still_read(settings):
+    chapter = read(":begin_lang:`en` # Title\nText.\n:end_lang:\n", settings)
+    assert [(d.line, d.message) for d in chapter.diagnostics] == [
+        (1, "text after the marker :begin_lang:`en`: a marker stands alone on its line "
+            "(move '# Title' to a line of its own)")]
+    assert chapter.blocks[0].text == "# Title\nText." and chapter.blocks[0].lang == "en"
+    assert [(h.line, h.lang) for h in chapter.headings] == [(1, "en")]
+
+
+def test_a_shared_label_needs_a_heading_in_every_language(settings):
+    text = ":begin_lang:`en`\nNo heading.\n:end_lang:\n\n:begin_lang:`pt`\n# Título\n:end_lang:\n\n:label:`sec_x`\n"
+    chapter = read(text, settings)
+    assert [(d.line, d.message) for d in chapter.diagnostics] == [
+        (9, "label 'sec_x' names a heading in pt but none in en")]
+
+
+def test_markdown_it_line_tables_are_built_as_markdown_it_builds_them():
+    from markdown_it.rules_block import StateBlock
+
+    from bookbuild.read import PARSER, _LineState
+
+    for text in ["", "a", "a\n", "  a\n\tb\n \t c\n\n   \n", "x\n  ", "\t\tq\n  \t x", "\n\n", " ", "é\n"]:
+        ours, theirs = _LineState(text, PARSER, {}, []), StateBlock(text, PARSER, {}, [])
+        for table in ("bMarks", "eMarks", "tShift", "sCount", "bsCount", "lineMax"):
+            assert getattr(ours, table) == getattr(theirs, table), (text, table)
+
+
+def test_a_bom_and_crlf_read_as_plain_text(settings, tmp_path):
+    path = tmp_path / "chapter.md"
+    path.write_bytes(b"\xef\xbb\xbf" + BILINGUAL.replace("\n", "\r\n").encode())
+    with_bom = read_chapter(path, settings)
+    plain = read(BILINGUAL, settings)
+    assert with_bom.diagnostics == [] and [b.text if isinstance(b, Prose) else b.source for b in with_bom.blocks] == [
+        b.text if isinstance(b, Prose) else b.source for b in plain.blocks]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from xml.etree import ElementTree
+
 import pytest
 
 from bookbuild import site
@@ -106,3 +109,36 @@ def test_each_edition_config_derives_from_the_book_config(settings):
     assert pt["sphinx"]["config"]["bookbuild_frameworks"][1] == ["pytorch", "PyTorch"]
     en = site.edition_config(settings, "en", chapters)
     assert en["sphinx"]["config"]["language"] == "en" and en["execute"] == pt["execute"]
+
+
+def test_published_addresses_derive_from_html_baseurl(settings):
+    """Each edition's canonical URLs start at its folder under html.baseurl; the front door names the
+    site and each edition's first page; without html.baseurl there is none of it."""
+    chapters = read_book(settings)
+    root = settings.site_url
+    assert root and root.endswith("/")
+    for lang in settings.language_codes:
+        assert site.edition_config(settings, lang, chapters)["html"]["baseurl"] == f"{root}{lang}/"
+    front = site.root_index(settings)
+    assert f'<link rel="canonical" href="{root}">' in front
+    assert f'<link rel="alternate" hreflang="pt-BR" href="{root}pt/chapters/index.html">' in front
+
+    unpublished = dataclasses.replace(settings, site_url=None)
+    assert "baseurl" not in site.edition_config(unpublished, "en", chapters)["html"]
+    assert "canonical" not in site.root_index(unpublished)
+
+
+def test_the_sitemap_lists_every_page_of_every_edition_with_its_translations(settings):
+    chapters = read_book(settings)
+    text = site.sitemap(chapters, settings)
+    assert text == site.sitemap(chapters, settings)  # no dates: the same bytes on every build
+    ns = {"s": site.SITEMAP, "x": site.XHTML}
+    urls = ElementTree.fromstring(text).findall("s:url", ns)
+    root = settings.site_url
+    assert urls[0].find("s:loc", ns).text == root
+    pages = {u.find("s:loc", ns).text: {a.get("hreflang"): a.get("href") for a in u.findall("x:link", ns)}
+             for u in urls[1:]}
+    assert len(pages) == len(chapters) * len(settings.languages)
+    page = "chapters/deep-learning-computation/use-gpu.html"
+    assert pages[f"{root}pt/{page}"] == pages[f"{root}en/{page}"] == {"en": f"{root}en/{page}",
+                                                                      "pt-BR": f"{root}pt/{page}"}

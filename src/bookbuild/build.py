@@ -1,7 +1,9 @@
 """The pipeline from chapters to executed notebooks: read, check, write, execute with the cache.
 
-Which pairs execute, in what order and how many at once is the scheduler's business (schedule.py);
-running one pair is execute.py's.
+Nothing built is lost: a notebook is written only once all of its run succeeded, atomically, and
+``convert`` never replaces an executed notebook with one without outputs, nor writes into the
+book's own notebooks/, unless told to with ``--force``. Which pairs execute, in what order and how
+many at once is the scheduler's business (schedule.py); running one pair is execute.py's.
 """
 
 from __future__ import annotations
@@ -13,25 +15,15 @@ from pathlib import Path
 from nbformat import NotebookNode
 
 from . import envs, execute, notebooks, progress, schedule
-from .check import check_book, check_chapter, check_toc
+from .check import chapter_files, check_chapter, read_book
 from .crossref import book_anchors
 from .model import BookError, Chapter, Diagnostic
 from .read import read_chapter
+from .requirements import read_environment
 from .schedule import Pair, Shard, Timings
 from .settings import Settings
 
-
-def chapter_files(settings: Settings) -> list[Path]:
-    return sorted(settings.chapters_dir.rglob("*.md"))
-
-
-def read_book(settings: Settings) -> list[Chapter]:
-    """Read and check every chapter; raise every problem of every file at once."""
-    chapters = [read_chapter(path, settings) for path in chapter_files(settings)]
-    problems = check_book(chapters, settings) + check_toc(chapters, settings)
-    if problems:
-        raise BookError(problems)
-    return chapters
+__all__ = ["build_notebooks", "chapter_files", "convert_file", "orphan_notebooks", "read_book", "stale_notebooks"]
 
 
 @dataclass
@@ -58,54 +50,79 @@ class _Work:
         return next(iter(self.books.values()))
 
 
-def build_notebooks(chapters: list[Chapter], settings: Settings, out: Path, *, languages=None,
-                    execute_code: bool = True, frameworks: Sequence[str] | None = None, shard: Shard | None = None,
-                    jobs: int | None = None, timings: Timings | None = None,
-                    show: Callable[..., progress.Display] = progress.Display, log=print) -> Report:
-    """Write every (language, framework) notebook of the chapters below ``out``.
+Deliver = Callable[[Pair, int, Path, NotebookNode], None]  # pair, language index, path, notebook
+
+
+def book_notebooks(chapters: list[Chapter], settings: Settings, out: Path, report: Report, deliver: Deliver, *,
+                   languages=None, execute_code: bool = True, frameworks: Sequence[str] | None = None,
+                   shard: Shard | None = None, jobs: int | None = None, timings: Timings | None = None,
+                   show: Callable[..., progress.Display] = progress.Display, log=print) -> None:
+    """Every (language, framework) notebook of the chapters, with the path it belongs at below
+    ``out``, executed or with the outputs of an earlier build of the same code, handed to
+    ``deliver`` as soon as its pair is done. A pair whose code fails is reported and delivers
+    nothing, so its old notebooks stay; it does not stop the others. Without ``execute_code`` no
+    kernel starts: code whose outputs are not known yet has none.
 
     Only pairs whose code or kernel environment changed run; the scheduler picks their order, how
-    many run at once (``jobs``, or the cores that memory allows) and, with ``shard``, which ones.
-    A pair whose code fails leaves its earlier notebooks untouched and does not stop the others.
-    ``timings`` is the record of earlier runs, updated with the pairs that ran.
+    many run at once (``jobs``, or the cores that memory allows) and, with ``shard``, which pairs
+    there are. ``timings`` is the record of earlier runs, updated with the pairs that ran.
     """
     languages = languages or settings.language_codes
     timings = timings if timings is not None else Timings()
-    pairs = schedule.book_pairs(chapters, settings, frameworks)
+    for framework in settings.frameworks:
+        read_environment(framework.requirements)  # a broken one stops the run before anything is written
+    report.pairs = schedule.book_pairs(chapters, settings, frameworks)
     if shard:
-        pairs = schedule.shard_of(pairs, shard, timings.estimate)
-    report = Report(pairs=pairs, timings=timings)
-    written: list[tuple[int, int, Path]] = []
+        report.pairs = schedule.shard_of(report.pairs, shard, timings.estimate)
+    report.timings = timings
     fingerprints = {f.name: envs.fingerprint(f.requirements) for f in settings.frameworks}
     anchors = book_anchors(chapters, settings)
 
-    def save(work: _Work) -> None:
+    def hand_over(work: _Work) -> None:
         for index, (lang, notebook) in enumerate(work.books.items()):
-            if notebooks.save(notebook, work.paths[lang]):
-                written.append((work.pair.order, index, work.paths[lang]))
+            deliver(work.pair, index, work.paths[lang], notebook)
 
     to_run: list[_Work] = []
-    for pair in pairs:
+    for pair in report.pairs:
         work = _Work(pair, {lang: notebooks.notebook_path(out, lang, pair.framework.name, pair.chapter)
                             for lang in languages},
                      {lang: notebooks.make_notebook(pair.chapter, lang, pair.framework, settings, anchors)
                       for lang in languages})
-        if execute_code and execute.has_code(work.first):
+        if execute.has_code(work.first):
             work.key = execute.cache_key(work.first, fingerprints[pair.framework.name])
             executed = execute.cached_outputs(work.key, list(work.paths.values()))
-            if executed is None:
+            if executed is None and execute_code:
                 to_run.append(work)
                 continue
-            for notebook in work.books.values():
-                execute.apply_outputs(notebook, executed, work.key)
-        save(work)
+            if executed is not None:
+                for notebook in work.books.values():
+                    execute.apply_outputs(notebook, executed, work.key)
+        hand_over(work)
     try:
         if to_run:
-            report.failures = _execute(to_run, settings, jobs, timings, show, save, log)
             report.kernels_started = len(to_run)
+            report.failures = _execute(to_run, settings, jobs, timings, show, hand_over, log)
     finally:
         if timings.path:
             timings.save()
+
+
+def build_notebooks(chapters: list[Chapter], settings: Settings, out: Path, *, languages=None,
+                    execute_code: bool = True, **scheduling) -> Report:
+    """Write every (language, framework) notebook of the chapters below ``out``, each pair's as
+    soon as it is done (see book_notebooks, which takes the same ``scheduling`` options).
+
+    A (chapter, framework) pair whose code fails leaves its earlier notebooks untouched.
+    """
+    report = Report()
+    written: list[tuple[int, int, Path]] = []
+
+    def save(pair: Pair, index: int, path: Path, notebook: NotebookNode) -> None:
+        if notebooks.save(notebook, path):
+            written.append((pair.order, index, path))
+
+    book_notebooks(chapters, settings, out, report, save, languages=languages, execute_code=execute_code,
+                   **scheduling)
     report.written = [path for *_, path in sorted(written)]
     return report
 
@@ -134,9 +151,9 @@ def build_book(chapters: list[Chapter], settings: Settings, *, frameworks: Seque
 
 
 def _execute(to_run: list[_Work], settings: Settings, jobs: int | None, timings: Timings,
-             show: Callable[..., progress.Display], save: Callable[[_Work], None], log) -> list[str]:
-    """Run the pairs, longest first, several at once; save each as it finishes. Returns the failures
-    in book order."""
+             show: Callable[..., progress.Display], hand_over: Callable[[_Work], None], log) -> list[str]:
+    """Run the pairs, longest first, several at once; hand each over as it finishes. Returns the
+    failures in book order."""
     frameworks = list(dict.fromkeys(work.pair.framework for work in to_run))
     kernels = {framework.name: envs.ensure_kernel(framework, log) for framework in frameworks}
     workers = schedule.workers(jobs, [f.name for f in frameworks], timings)
@@ -147,7 +164,8 @@ def _execute(to_run: list[_Work], settings: Settings, jobs: int | None, timings:
     failures: dict[int, str] = {}
 
     def run(work: _Work) -> execute.Execution:
-        return execute.run(work.first, kernels[work.pair.framework.name], interrupt)
+        timeouts = [None] + [cell.timeout for cell in work.pair.chapter.code_cells(work.pair.framework.name)]
+        return execute.run(work.first, kernels[work.pair.framework.name], settings.timeout, timeouts, interrupt)
 
     with show("notebooks", {str(work.pair): timings.estimate(work.pair) for work in order},
               workers=workers.count, seconds=True) as shown:
@@ -158,7 +176,7 @@ def _execute(to_run: list[_Work], settings: Settings, jobs: int | None, timings:
                 return
             for notebook in work.books.values():
                 execute.apply_outputs(notebook, outcome.cells, work.key)
-            save(work)
+            hand_over(work)
             timings.record(work.pair, work.key, outcome.seconds, outcome.memory_mb)
 
         runner = schedule.Runner(workers.count, started=lambda work: shown.start(str(work.pair)),
@@ -207,29 +225,88 @@ def stale_notebooks(chapters: list[Chapter], settings: Settings, folder: Path | 
     return problems
 
 
-def convert_file(path: Path, settings: Settings, out: Path, *, lang: str | None,
-                 execute_code: bool, jobs: int | None = None,
+def convert_file(path: Path, settings: Settings, out: Path, *, lang: str | None, execute_code: bool,
+                 force: bool = False, jobs: int | None = None,
                  show: Callable[..., progress.Display] = progress.Display, log=print) -> Report:
-    """Convert one chapter, bilingual or plain d2lbook, without the book-wide checks."""
+    """Convert one chapter, bilingual or plain d2lbook, without the book-wide checks.
+
+    Every notebook is made before any is written, and none is written if anything failed or if
+    writing would lose something (see ``refusals``).
+    """
+    problems = _convert_arguments(path, settings, out, force)
+    if problems:
+        raise BookError(problems)
     chapter = read_chapter(path, settings)
-    problems: list[Diagnostic] = list(chapter.diagnostics)
-    if chapter.bilingual:
-        problems = check_chapter(chapter, settings)
+    problems = check_chapter(chapter, settings) if chapter.bilingual else list(chapter.diagnostics)
+    if not chapter.blocks and not problems:
+        problems.append(Diagnostic(chapter.path, 1, "empty chapter: nothing to convert"))
     if problems:
         raise BookError(problems)
     languages = (lang,) if lang else (settings.language_codes if chapter.bilingual
                                      else settings.language_codes[:1])
-    return build_notebooks([chapter], settings, out, languages=languages,
-                           execute_code=execute_code, jobs=jobs, show=show, log=log)
+    report = Report()
+    made: list[tuple[int, int, Path, NotebookNode]] = []
+    book_notebooks([chapter], settings, out, report,
+                   lambda pair, index, target, notebook: made.append((pair.order, index, target, notebook)),
+                   languages=languages, execute_code=execute_code, jobs=jobs, show=show, log=log)
+    if report.failures:
+        return report
+    ready = [(target, notebook) for _, _, target, notebook in sorted(made, key=lambda item: item[:2])]
+    if not force and (problems := refusals(ready)):
+        raise BookError(problems)
+    for target, notebook in ready:
+        if notebooks.save(notebook, target):
+            report.written.append(target)
+    return report
+
+
+def _convert_arguments(path: Path, settings: Settings, out: Path, force: bool) -> list[Diagnostic]:
+    problems = []
+    if path.is_dir():
+        problems.append(Diagnostic(path, None, "is a folder: convert takes one chapter file"))
+    elif not path.exists():
+        broken = path.is_symlink()
+        problems.append(Diagnostic(path, None, "broken link: it points to a file that does not exist" if broken
+                                   else "no such file"))
+    if out.exists() and not out.is_dir():
+        problems.append(Diagnostic(out, None, "--out names a file: it must be a folder (it gets "
+                                   "{language}/{framework}/ folders of notebooks)"))
+    elif not force and out.resolve().is_relative_to(settings.notebooks_dir):
+        problems.append(Diagnostic(out, None, "--out is inside the book's notebooks/, which `bookbuild notebooks` "
+                                   "writes and keeps executed: choose another folder, or pass --force"))
+    return problems
+
+
+def refusals(made: list[tuple[Path, NotebookNode]]) -> list[Diagnostic]:
+    """Files that writing these notebooks would lose: outputs of an earlier run, where the new
+    notebook has none (its code changed and nothing ran), or a file that is not a notebook."""
+    found = []
+    for path, notebook in made:
+        if not path.exists():
+            continue
+        old = notebooks.load(path)
+        if old is None:
+            found.append(Diagnostic(path, None, "exists and is not a notebook: not overwritten (--force "
+                                    "overwrites it)"))
+        elif execute.has_outputs(old) and not execute.has_outputs(notebook):
+            found.append(Diagnostic(path, None, "holds executed outputs that this run would drop (the code changed "
+                                    "and nothing ran): run without --no-execute, or pass --force"))
+    return found
 
 
 def _blame(chapter: Chapter, framework: str, failure: Exception) -> str:
     """``file:line`` of the failing cell in the chapter (code cell 0 is the setup cell)."""
     if not isinstance(failure, execute.CellFailure):  # the kernel died, or could not start
         return f"{chapter.path}:1: [{framework}] the kernel failed: {type(failure).__name__}: {failure}"
-    if failure.index == 0:
+    if failure.index < 0:
+        where = f"{chapter.path}:1: [{framework}] the kernel did not start"
+    elif failure.index == 0:
         where = f"{chapter.path}:1: [{framework}] the setup cell failed"
     else:
         cell = chapter.code_cells(framework)[failure.index - 1]
         where = f"{chapter.path}:{cell.line}: [{framework}] cell failed"
+        if failure.timeout is not None:
+            return (f"{chapter.path}:{cell.line}: [{framework}] cell ran past its timeout of {failure.timeout} s: "
+                    "give it longer with `#@timeout SECONDS` on its first lines, or raise bookbuild.timeout "
+                    "in _config.yml")
     return f"{where}\n{failure.message}"

@@ -1,23 +1,32 @@
-"""The command line the Makefile calls. Each command is one stage, or a check of one."""
+"""The command line the Makefile calls. Each command is one stage, or a check of one.
+
+Exit statuses: 0 done; 1 the book's files have problems (each printed as ``file:line: message``) or
+a cell failed; 2 the command line is wrong (one line says how); 3 (``test-notebooks``) not every
+framework was tested; 70 an internal error, which is a bug of bookbuild: one line asks for a
+report, and ``--debug`` (or BOOKBUILD_DEBUG=1) shows the traceback. Modules load when a command
+needs them, so that ``check`` answers quickly.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
-from . import collect, envs, progress
-from .build import build_book, convert_file, read_book, stale_notebooks
-from .check import forward_references, toc_entries
-from .crossref import load_toc
 from .model import BookError
-from .schedule import Shard
-from .settings import ConfigError, Settings, load_settings
+from .settings import config_warnings, load_settings
+
+INTERNAL_ERROR = 70  # EX_SOFTWARE
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from .check import read_book
+
     settings = load_settings(args.root)
+    for warning in config_warnings(settings):
+        print(warning, file=sys.stderr)
     chapters = read_book(settings)
     cells = {f: sum(len(c.code_cells(f)) for c in chapters) for f in settings.framework_names}
     varies = sum(1 for c in chapters for b in c.blocks if getattr(b, "varies", False))
@@ -25,12 +34,18 @@ def cmd_check(args: argparse.Namespace) -> int:
           + ", ".join(f"{f} {n}" for f, n in cells.items())
           + f"; {varies} marked #@varies")
     if args.references:
-        ahead = forward_references(chapters, toc_entries(load_toc(settings)))
+        from .check import forward_references
+        from .toc import read_toc
+
+        order = [entry.name for entry in read_toc(settings.root / "_toc.yml", Path("_toc.yml"))]
+        ahead = forward_references(chapters, order)
         for reference in ahead:
             print(reference)
         print(f"{len(ahead)} :numref: references point forward in the table of contents "
               "(a listing to review, not an error)")
     if args.notebooks:
+        from .build import stale_notebooks
+
         stale = stale_notebooks(chapters, settings)
         for problem in stale:
             print(problem, file=sys.stderr)
@@ -43,9 +58,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_notebooks(args: argparse.Namespace) -> int:
+    from . import collect, progress
+    from .build import build_book
+    from .check import read_book
+
     start = time.perf_counter()
     settings = load_settings(args.root)
-    frameworks = _frameworks(settings, args.frameworks) if args.frameworks else None
+    frameworks = _frameworks(args, settings) if args.frameworks else None
     report = build_book(read_book(settings), settings, frameworks=frameworks, shard=args.shard, jobs=args.jobs,
                         show=progress.display)
     for orphan in report.removed:
@@ -58,9 +77,11 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
+    from . import collect
+    from .check import read_book
+
     settings = load_settings(args.root)
-    chapters = read_book(settings)
-    problems = collect.collect(chapters, settings, Path(args.folder))
+    problems = collect.collect(read_book(settings), settings, Path(args.folder))
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
@@ -71,14 +92,16 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
+    from . import progress
+    from .build import convert_file
+
     settings = load_settings(args.root)
     if args.lang and args.lang not in settings.language_codes:
-        print(f"unknown language {args.lang!r} (expected one of {', '.join(settings.language_codes)})",
-              file=sys.stderr)
-        return 2
+        args.parser.error(f"unknown language {args.lang!r} (expected one of {', '.join(settings.language_codes)})")
     start = time.perf_counter()
     report = convert_file(Path(args.file), settings, Path(args.out), lang=args.lang,
-                          execute_code=not args.no_execute, jobs=args.jobs, show=progress.display)
+                          execute_code=not args.no_execute, force=args.force, jobs=args.jobs,
+                          show=progress.display)
     return _report(report, start)
 
 
@@ -91,9 +114,13 @@ def _report(report, start: float) -> int:
 
 
 def cmd_envs(args: argparse.Namespace) -> int:
+    from . import envs
+
     settings = load_settings(args.root)
     device = "gpu" if args.gpu else "cpu"
     for name in args.frameworks or settings.framework_names:
+        if name not in settings.framework_names:
+            args.parser.error(f"unknown framework {name!r} (expected one of {', '.join(settings.framework_names)})")
         framework = settings.framework(name)
         kernel = envs.ensure_kernel(framework, device=device)
         print(f"{name}: kernel {kernel} -> {envs.installed_python(framework, device)}")
@@ -102,12 +129,16 @@ def cmd_envs(args: argparse.Namespace) -> int:
 
 def cmd_env_path(args: argparse.Namespace) -> int:
     """Print (building it first) the environment of a requirements file, e.g. the d2lbook one."""
+    from . import envs
+
     requirements = Path(args.requirements)
     print(envs.python_of(envs.ensure_env(requirements.stem, requirements, log=_stderr)))
     return 0
 
 
 def cmd_html(args: argparse.Namespace) -> int:
+    from . import progress
+    from .check import read_book
     from .site import build_site
 
     settings = load_settings(args.root)
@@ -115,22 +146,28 @@ def cmd_html(args: argparse.Namespace) -> int:
 
 
 def cmd_test_notebooks(args: argparse.Namespace) -> int:
+    from . import progress
+    from .check import read_book
     from .nbval_run import run_nbval
 
     settings = load_settings(args.root)
+    frameworks = _frameworks(args, settings)
     device = "gpu" if args.gpu else "cpu"
-    return run_nbval(settings, _frameworks(settings, args.frameworks), args.pytest_args, device,
-                     chapters=read_book(settings), jobs=args.jobs, shard=args.shard, show=progress.display)
+    return run_nbval(settings, frameworks, args.pytest_args, device, chapters=read_book(settings), jobs=args.jobs,
+                     shard=args.shard, show=progress.display)
 
 
-def _frameworks(settings: Settings, names: list[str]) -> list[str]:
-    unknown = [name for name in names if name not in settings.framework_names]
+def _frameworks(args: argparse.Namespace, settings) -> list[str]:
+    """The frameworks named on the command line (all when none is), each one the book has."""
+    unknown = [name for name in args.frameworks if name not in settings.framework_names]
     if unknown:
-        raise ConfigError(f"unknown framework {unknown[0]!r} (expected one of {', '.join(settings.framework_names)})")
-    return names or list(settings.framework_names)
+        args.parser.error(f"unknown framework {unknown[0]!r} (expected one of {', '.join(settings.framework_names)})")
+    return args.frameworks or list(settings.framework_names)
 
 
-def _shard(text: str) -> Shard:
+def _shard(text: str):
+    from .schedule import Shard
+
     try:
         return Shard.parse(text)
     except ValueError as error:
@@ -155,70 +192,97 @@ def _stderr(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="bookbuild", description=__doc__)
+class Parser(argparse.ArgumentParser):
+    """argparse, with its complaints on one line."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+def make_parser() -> Parser:
+    parser = Parser(prog="bookbuild", description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--root", default=".", help="the book's folder (holds _config.yml)")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    check = commands.add_parser("check", help="read and check every chapter")
+    def command(name: str, run, help: str) -> Parser:
+        sub = commands.add_parser(name, help=help)
+        sub.set_defaults(run=run, parser=sub)
+        return sub
+
+    check = command("check", cmd_check, "read and check every chapter")
     check.add_argument("--notebooks", action="store_true", help="also fail if notebooks/ is stale")
     check.add_argument("--references", action="store_true",
                        help="also list every :numref: that points forward in the table of contents")
-    check.set_defaults(run=cmd_check)
 
-    build = commands.add_parser("notebooks", help="write and execute notebooks/ (cached)")
+    build = command("notebooks", cmd_notebooks, "write and execute notebooks/ (cached)")
     build.add_argument("frameworks", nargs="*", help="only these frameworks (default: all)")
     _add_scheduling(build, "run")
     build.add_argument("--export", metavar="DIR", help="also copy the notebooks built into DIR/notebooks/, "
                                                         "for `bookbuild collect` (one folder per shard)")
-    build.set_defaults(run=cmd_notebooks)
 
-    gather = commands.add_parser("collect", help="put the shards' exported notebooks into notebooks/, "
-                                                 "if together they make a full, fresh build")
+    gather = command("collect", cmd_collect, "put the shards' exported notebooks into notebooks/, "
+                                             "if together they make a full, fresh build")
     gather.add_argument("folder", help="holds one notebooks/ folder per shard, at any depth")
-    gather.set_defaults(run=cmd_collect)
 
-    convert = commands.add_parser("convert", help="convert one chapter file into notebooks")
+    convert = command("convert", cmd_convert, "convert one chapter file into notebooks")
     convert.add_argument("file")
     convert.add_argument("--out", required=True, help="folder for {lang}/{framework}/ notebooks")
     convert.add_argument("--lang", help="language of a plain d2lbook file (default: the first)")
-    convert.add_argument("--no-execute", action="store_true", help="write the notebooks unexecuted")
+    convert.add_argument("--no-execute", action="store_true",
+                         help="start no kernel: keep the outputs of an earlier run of the same code, if any")
+    convert.add_argument("--force", action="store_true",
+                         help="write even into notebooks/, or over executed notebooks that would lose their outputs")
     convert.add_argument("-j", "--jobs", type=_jobs, metavar="N", help="run at most N frameworks at once")
-    convert.set_defaults(run=cmd_convert)
 
-    kernels = commands.add_parser("envs", help="create kernel environments and kernelspecs")
+    kernels = command("envs", cmd_envs, "create kernel environments and kernelspecs")
     kernels.add_argument("frameworks", nargs="*")
     kernels.add_argument("--gpu", action="store_true", help="the GPU kernels (CUDA builds, several GB each)")
-    kernels.set_defaults(run=cmd_envs)
 
-    env_path = commands.add_parser("env-python", help="python of an environment for a requirements file")
+    env_path = command("env-python", cmd_env_path, "python of an environment for a requirements file")
     env_path.add_argument("requirements")
-    env_path.set_defaults(run=cmd_env_path)
 
-    html = commands.add_parser("html", help="build both HTML editions from notebooks/")
-    html.set_defaults(run=cmd_html)
+    command("html", cmd_html, "build both HTML editions from notebooks/")
 
-    nbval = commands.add_parser("test-notebooks", help="re-run every notebook with nbval")
+    nbval = command("test-notebooks", cmd_test_notebooks, "re-run every notebook with nbval")
     nbval.add_argument("frameworks", nargs="*")
     nbval.add_argument("--gpu", action="store_true",
                        help="on the GPU kernels; a framework whose GPU environment is missing is NOT TESTED")
     _add_scheduling(nbval, "test")
     nbval.add_argument("--pytest-args", nargs=argparse.REMAINDER, default=[])
-    nbval.set_defaults(run=cmd_test_notebooks)
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = make_parser().parse_args(argv)
+    except SystemExit as stop:  # --help, or a command line argparse refuses (one line, status 2)
+        return stop.code if isinstance(stop.code, int) else 2
+    debug = args.debug or os.environ.get("BOOKBUILD_DEBUG", "") not in ("", "0")
     try:
         return args.run(args)
+    except SystemExit as stop:  # a command found its arguments wrong, after reading the book
+        return stop.code if isinstance(stop.code, int) else 2
     except BookError as error:
-        print(error, file=sys.stderr)
-        print(f"{len(error.diagnostics)} errors", file=sys.stderr)
+        for diagnostic in error.diagnostics:
+            print(diagnostic, file=sys.stderr)
+        count = len(error.diagnostics)
+        print(f"{count} error{'' if count == 1 else 's'}", file=sys.stderr)
         return 1
-    except ConfigError as error:
-        print(error, file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
-        print("interrupted: the kernels were stopped; what finished before is kept", file=sys.stderr)
+        print("bookbuild: interrupted; the kernels were stopped, and what had finished is kept", file=sys.stderr)
         return 130
+    except Exception as error:
+        if debug:
+            raise
+        if isinstance(error, OSError) and error.strerror:  # the file system refused: no space left, say
+            where = f"{error.filename}: " if error.filename else ""
+            print(f"{where}{error.strerror}", file=sys.stderr)
+            return 1
+        what = " ".join(f"{type(error).__name__}: {error}".split())[:300]
+        print(f"bookbuild: internal error ({what}). This is a bug in bookbuild: please report it with the command "
+              "you ran; `bookbuild --debug …` shows the traceback", file=sys.stderr)
+        return INTERNAL_ERROR
 
 
 if __name__ == "__main__":

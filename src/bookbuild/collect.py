@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import notebooks
 from .build import stale_notebooks
+from .files import write_atomic
 from .model import Chapter
 from .schedule import TIMINGS_FILE, Pair, Timings, book_pairs, timings_path
 from .settings import Settings
@@ -76,8 +77,7 @@ def collect(chapters: list[Chapter], settings: Settings, folder: Path) -> list[s
     for relative, (_, content) in sorted(found.items()):
         target = settings.notebooks_dir / relative
         if not target.exists() or target.read_bytes() != content:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            notebooks.write_atomic(target, content.decode("utf-8"))
+            write_atomic(target, content)
     for path in sorted(settings.notebooks_dir.rglob("*.ipynb")):
         if path.relative_to(settings.notebooks_dir) not in found:
             path.unlink()

@@ -18,8 +18,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
+from .files import load_yaml
 from .model import Chapter, OutlineEntry
 from .settings import Settings
 from .texts import text
@@ -42,8 +41,17 @@ class Anchor:
 
 
 def load_toc(settings: Settings) -> dict:
+    """_toc.yml's data (a YAML syntax error is a BookError at its line); {} where there is none or
+    it is malformed (`check` reports that, at its line: see toc.py)."""
+    from sphinx_external_toc.parsing import MalformedError, parse_toc_data
+
     path = settings.root / "_toc.yml"
-    return yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    data = load_yaml(path, Path("_toc.yml")).data if path.exists() else {}
+    try:
+        parse_toc_data(data)
+    except MalformedError:
+        return {}
+    return data
 
 
 def toc_numbers(toc: dict) -> dict[str, str]:
@@ -54,7 +62,7 @@ def toc_numbers(toc: dict) -> dict[str, str]:
     numbers: dict[str, str] = {}
 
     def walk(entries: list[dict], prefix: str) -> None:
-        for index, entry in enumerate((e for e in entries if "file" in e), start=1):
+        for index, entry in enumerate((e for e in entries if isinstance(e, dict) and "file" in e), start=1):
             number = f"{prefix}{index}"
             numbers[entry["file"]] = number
             walk(entry.get("sections", []), f"{number}.")

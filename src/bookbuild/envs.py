@@ -13,7 +13,6 @@ is built only on request, or taken from a Python that already has the framework'
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -23,8 +22,11 @@ from pathlib import Path
 
 from jupyter_core.paths import jupyter_data_dir
 
+from .files import write_atomic
+from .model import Diagnostic
 from .notebooks import kernel_display_name, kernel_name
-from .settings import Framework, requirement_pins
+from .requirements import EnvironmentFile, read_environment
+from .settings import ConfigError, Framework
 
 # Same numbers on every CPU and every run: one thread (reductions in a fixed order), fixed hashing,
 # TensorFlow without oneDNN's CPU-specific kernels and without its start-up chatter on stderr.
@@ -59,13 +61,42 @@ def envs_root() -> Path:
 
 def requirements_text(requirements: Path) -> str:
     """The pins that matter, without comments and blank lines, in a stable order."""
-    return "\n".join(sorted(requirement_pins(requirements)))
+    return read_environment(requirements).pins_text
 
 
 def fingerprint(requirements: Path) -> str:
-    """What the outputs of a framework's cells depend on, besides the code: its pins and Python."""
-    python = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    return hashlib.sha256(f"{python}\n{requirements_text(requirements)}".encode()).hexdigest()[:16]
+    """What the outputs of a framework's cells depend on, besides the code: the kernel environment's
+    pins and Python (see requirements.py)."""
+    return read_environment(requirements).fingerprint
+
+
+def python_version(python: str) -> str | None:
+    """The "3.11" of a Python interpreter, or None if it does not run (a pyenv shim of a Python
+    that is not installed, say)."""
+    try:
+        found = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                               capture_output=True, text=True, timeout=60, check=False)
+    except OSError:
+        return None
+    return found.stdout.strip() if found.returncode == 0 else None
+
+
+def find_python(environment: EnvironmentFile) -> str:
+    """An interpreter of the Python the environment file asks for: the toolchain's own, pythonX.Y on
+    PATH, or one that uv knows; otherwise ConfigError saying what to install."""
+    version = environment.python
+    if f"{sys.version_info.major}.{sys.version_info.minor}" == version:
+        return sys.executable
+    candidates = [shutil.which(f"python{version}"), shutil.which("python3")]
+    if uv := shutil.which("uv"):
+        found = subprocess.run([uv, "python", "find", version], capture_output=True, text=True, check=False)
+        candidates.append(found.stdout.strip() if found.returncode == 0 else None)
+    for candidate in filter(None, candidates):
+        if python_version(candidate) == version:
+            return candidate
+    raise ConfigError([Diagnostic(environment.path, None, (
+        f"needs Python {version}, which is not on this machine: install python{version} (or uv, which "
+        f"fetches it: `uv python install {version}`)"))])
 
 
 def env_dir(name: str, requirements: Path) -> Path:
@@ -83,11 +114,18 @@ def ensure_env(name: str, requirements: Path, log=print) -> Path:
         return env
     partial = env.with_name(env.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    log(f"creating the {name} environment in {env} (once per requirements file)")
-    subprocess.run([sys.executable, "-m", "venv", str(partial)], check=True)
-    pip = [str(python_of(partial)), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run(pip + ["-r", str(requirements)], check=True)
-    (partial / ".complete").write_text(requirements_text(requirements) + "\n")
+    environment = read_environment(requirements)
+    python = find_python(environment)
+    log(f"creating the {name} environment (Python {environment.python}) in {env} (once per requirements file)")
+    # One retry, not pip's five: pip looks every package up in every source, so a source that this
+    # machine cannot reach (PyTorch's index where its wheel is at hand anyway) costs seconds, not
+    # minutes (README, "Locally").
+    pip = [str(python_of(partial)), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--retries", "1"]
+    for step in ([python, "-m", "venv", str(partial)], pip + ["-r", str(requirements)]):
+        if subprocess.run(step, check=False).returncode != 0:
+            raise ConfigError([Diagnostic(environment.path, None, (
+                f"could not create its environment: `{' '.join(step[:4])} …` failed (its messages are above)"))])
+    (partial / ".complete").write_text(environment.pins_text + "\n")
     shutil.rmtree(env, ignore_errors=True)
     partial.rename(env)
     return env
@@ -116,7 +154,7 @@ def installed_python(framework: Framework, device: str) -> Path | None:
     if device == "gpu" and os.environ.get(variable):
         python = Path(os.environ[variable])
         if not python.exists():
-            raise FileNotFoundError(f"{variable}={python}: no such file")
+            raise ConfigError([Diagnostic(python, None, f"no such file (named by {variable})")])
         return python
     env = env_dir(env_name(framework, device), requirements_of(framework, device))
     return python_of(env) if (env / ".complete").exists() else None
@@ -148,8 +186,7 @@ def write_kernelspec(folder: Path, framework: Framework, device: str, python: Pa
     for name, text in files.items():
         path = folder / name
         if not path.exists() or path.read_text() != text:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
+            write_atomic(path, text)
 
 
 def ensure_kernel(framework: Framework, log=print, device: str = "cpu") -> str:

@@ -19,6 +19,7 @@ import signal
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,6 @@ import nbformat
 from nbformat import NotebookNode
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-TIMEOUT_S = 600
 
 
 def cache_key(notebook: NotebookNode, env_fingerprint: str) -> str:
@@ -39,12 +39,19 @@ def has_code(notebook: NotebookNode) -> bool:
     return any(c.cell_type == "code" for c in notebook.cells)
 
 
+def has_outputs(notebook: NotebookNode) -> bool:
+    """Whether the notebook holds what a run produced (a run whose cells printed nothing counts)."""
+    return "execution" in notebook.metadata.get("bookbuild", {}) or any(
+        c.get("outputs") or c.get("execution_count") for c in notebook.cells if c.cell_type == "code")
+
+
 @dataclass
 class CellFailure(Exception):
     """A cell raised (or a ``#@raises`` cell did not): which one, and the traceback."""
 
-    index: int  # among the notebook's code cells, setup cell first
+    index: int  # among the notebook's code cells, setup cell first; -1: the kernel did not start
     message: str
+    timeout: int | None = None  # the cell ran past this many seconds
 
     def __str__(self) -> str:
         return self.message
@@ -126,14 +133,15 @@ def apply_outputs(notebook: NotebookNode, executed: list[NotebookNode], key: str
     notebook.metadata["bookbuild"]["execution"] = key
 
 
-def run(notebook: NotebookNode, kernel: str, interrupt: Interrupt | None = None) -> Execution:
+def run(notebook: NotebookNode, kernel: str, timeout: int, cell_timeouts: Sequence[int | None] = (),
+        interrupt: Interrupt | None = None) -> Execution:
     """Execute a copy of the notebook's code in a fresh kernel; return its executed code cells.
 
-    The kernel works in a temporary folder, so a notebook never reads or leaves files in the
-    repository. Nothing else is shared between runs, so several run at once on different threads.
+    Each cell may run ``timeout`` seconds, or what ``cell_timeouts`` (by code cell) says. The
+    kernel works in a temporary folder, so a notebook never reads or leaves files in the repository.
+    Nothing else is shared between runs, so several run at once on different threads.
     """
-    from nbclient import NotebookClient  # here: a build that runs nothing need not load Jupyter's client
-    from nbclient.exceptions import CellExecutionError, DeadKernelError
+    from nbclient import NotebookClient  # imported here: only a run needs it, and it takes a while
 
     start = time.perf_counter()
     code_only = nbformat.v4.new_notebook(
@@ -141,34 +149,53 @@ def run(notebook: NotebookNode, kernel: str, interrupt: Interrupt | None = None)
         metadata=copy.deepcopy(notebook.metadata))
     with tempfile.TemporaryDirectory(prefix="bookbuild-run-") as workdir:
         # One stream output per cell and no timings: the same bytes on every run.
-        client = NotebookClient(code_only, kernel_name=kernel, timeout=TIMEOUT_S, record_timing=False,
+        client = NotebookClient(code_only, kernel_name=kernel, timeout=timeout, record_timing=False,
                                 coalesce_streams=True, resources={"metadata": {"path": workdir}})
-        with client.setup_kernel():
-            pid = getattr(client.km.provisioner, "pid", None)
-            interrupt = Interrupt() if interrupt is None else interrupt
-            interrupt.watch(pid)
-            try:
-                for index, cell in enumerate(code_only.cells):
-                    if interrupt.is_set():
-                        raise Interrupted()
-                    try:
-                        client.execute_cell(cell, index)
-                    except CellExecutionError as error:
-                        if interrupt.is_set():
-                            raise Interrupted() from None
-                        raise CellFailure(index, ANSI.sub("", str(error))) from None
-                    except DeadKernelError:
-                        raise CellFailure(index, "the kernel died while running this cell (it ran out of "
-                                                 "memory, or the code ended its process)") from None
-                    tags = cell.metadata.get("tags", [])
-                    if "raises-exception" in tags and not any(o.output_type == "error" for o in cell.outputs):
-                        raise CellFailure(index, "the cell is marked #@raises but raised nothing")
-                memory = peak_memory_mb(pid)
-            finally:
-                interrupt.forget(pid)
+        started = False
+        interrupt = Interrupt() if interrupt is None else interrupt
+        try:
+            with client.setup_kernel():
+                started = True
+                pid = getattr(client.km.provisioner, "pid", None)
+                interrupt.watch(pid)
+                try:
+                    _run_cells(client, code_only.cells, timeout, cell_timeouts, interrupt)
+                    memory = peak_memory_mb(pid)
+                finally:
+                    interrupt.forget(pid)
+        except Exception as error:
+            if started or isinstance(error, CellFailure | Interrupted):
+                raise
+            # No such kernel, or it died or hung while starting.
+            raise CellFailure(-1, f"kernel {kernel!r}: {type(error).__name__}: {error}") from None
     for cell in code_only.cells:
         cell.outputs = [_clean(output) for output in cell.outputs]
     return Execution(code_only.cells, time.perf_counter() - start, memory)
+
+
+def _run_cells(client, cells: list[NotebookNode], timeout: int, cell_timeouts: Sequence[int | None],
+               interrupt: Interrupt) -> None:
+    """Run the cells in order; the first that fails, times out or kills the kernel is a CellFailure.
+    Once ``interrupt`` is set, no cell starts, and the one it interrupted ends the run."""
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    for index, cell in enumerate(cells):
+        if interrupt.is_set():
+            raise Interrupted()
+        client.timeout = (cell_timeouts[index] if index < len(cell_timeouts) else None) or timeout
+        try:
+            client.execute_cell(cell, index)
+        except CellExecutionError as error:
+            if interrupt.is_set():
+                raise Interrupted() from None
+            raise CellFailure(index, ANSI.sub("", str(error))) from None
+        except CellTimeoutError:
+            raise CellFailure(index, f"ran past {client.timeout} s", timeout=client.timeout) from None
+        except DeadKernelError as error:
+            raise CellFailure(index, f"the kernel died while running it (out of memory?): {error}") from None
+        tags = cell.metadata.get("tags", [])
+        if "raises-exception" in tags and not any(o.output_type == "error" for o in cell.outputs):
+            raise CellFailure(index, "the cell is marked #@raises but raised nothing")
 
 
 def _clean(output: NotebookNode) -> NotebookNode:

@@ -97,14 +97,26 @@ def start_pytorch() -> str:
     if not torch.cuda.is_available():
         raise GPUKernelError(f"no CUDA device is visible to PyTorch {torch.__version__} "
                              f"(its CUDA build: {torch.version.cuda or 'none, a CPU-only build'})")
-    torch.set_default_device("cuda")
+    device = put_pytorch_on("cuda")
+    return f"PyTorch {torch.__version__} on {torch.cuda.get_device_name(device)}"
+
+
+def put_pytorch_on(device_type: str):
+    """Make `device_type` PyTorch's default device, with the CPU generator's random numbers.
+
+    Apart from the CUDA check, this is the whole PyTorch GPU kernel; the stand-in device of
+    tests/test_stand_in.py goes through it too. Returns the device of a first computation there.
+    """
+    import torch
+
+    torch.set_default_device(device_type)
     torch.backends.cudnn.allow_tf32 = False  # float32 means float32, as on the CPU
     torch.backends.cuda.matmul.allow_tf32 = False
     cpu_random_mode().__enter__()  # for the kernel's lifetime, in the thread that runs the cells
-    x = torch.ones(2) * 2  # a first computation, so that a broken CUDA setup fails here
-    if x.device.type != "cuda" or x.sum().item() != 4:
-        raise GPUKernelError(f"a first computation did not run on the GPU: {x!r}")
-    return f"PyTorch {torch.__version__} on {torch.cuda.get_device_name(x.device)}"
+    x = torch.ones(2) * 2  # a first computation, so that a broken setup fails here
+    if x.device.type != device_type or x.sum().item() != 4:
+        raise GPUKernelError(f"a first computation did not run on {device_type}: {x!r}")
+    return x.device
 
 
 # --- TensorFlow ---------------------------------------------------------------------------------
@@ -165,12 +177,23 @@ def start_mxnet() -> str:
     if mx.context.num_gpus() == 0:
         raise GPUKernelError(f"no GPU is visible to MXNet {mx.__version__} "
                              f"(built with CUDA: {mx.runtime.Features().is_enabled('CUDA')})")
-    mx.test_utils.set_default_context(mx.gpu(0))  # thread-local: this is the thread that runs cells
+    return f"MXNet {mx.__version__} on {put_mxnet_on(mx.gpu(0))}"
+
+
+def put_mxnet_on(context):
+    """Make `context` MXNet's default context, with the CPU generator's random numbers.
+
+    Apart from the GPU check, this is the whole MXNet GPU kernel; the stand-in context of
+    tests/test_stand_in.py goes through it too. Returns the context of a first computation.
+    """
+    import mxnet as mx
+
+    mx.test_utils.set_default_context(context)  # thread-local: this is the thread that runs cells
     route_mxnet_random_to_cpu(mx.np.random)
     x = mx.np.ones(2) * 2  # also gets MXNet's one-off log lines out before the first cell
-    if x.ctx != mx.gpu(0) or float(x.sum()) != 4:
-        raise GPUKernelError(f"a first computation did not run on the GPU: {x.ctx}")
-    return f"MXNet {mx.__version__} on {x.ctx}"
+    if x.ctx != context or float(x.sum()) != 4:
+        raise GPUKernelError(f"a first computation did not run on {context}: {x.ctx}")
+    return x.ctx
 
 
 STARTS: dict[str, Callable[[], str]] = {

@@ -1,40 +1,122 @@
 """The document model: what a chapter says, with every trace of the source dialect removed.
 
-Prose is stored as MyST markdown, ready for notebooks and Sphinx; the line numbers point back to the
-chapter so that every later stage can blame the right line.
+A prose block is a sequence of parts. Most of it is plain markdown (CommonMark with ``$`` math),
+kept line for line as the author wrote it; what the book numbers and links is data: headings,
+display equations, figures and tables, each with its label, and the references inside the text.
+Renderers turn the parts into what their readers need. ``Prose.text`` is the MyST form that
+the notebooks and Sphinx read today. Line numbers point back to the chapter, so that every
+later stage can blame the right line.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
 class Diagnostic:
-    """A problem in a chapter, printed as ``file:line: message`` like a compiler error."""
+    """A problem in a file, printed like a compiler error: ``file:line: message``, or
+    ``file:line:column: message`` where the column is known, or ``file: message`` for a problem
+    with the whole file (it is missing, say)."""
 
     path: Path
-    line: int
+    line: int | None
     message: str
+    column: int | None = None
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        where = str(self.path)
+        if self.line is not None:
+            where += f":{self.line}" + (f":{self.column}" if self.column is not None else "")
+        return f"{where}: {' '.join(self.message.splitlines())}"  # one line, always
 
 
 class BookError(Exception):
     """Raised with every diagnostic found, so that an author fixes a file in one pass."""
 
     def __init__(self, diagnostics: list[Diagnostic]):
-        self.diagnostics = sorted(diagnostics, key=lambda d: (str(d.path), d.line, d.message))
+        self.diagnostics = sorted(diagnostics, key=lambda d: (str(d.path), d.line or 0, d.column or 0, d.message))
         super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
+class Reference(NamedTuple):
+    """``:numref:`name``` or ``:eqref:`name```, where it stands in the text. (A named tuple: a
+    long chapter has thousands, and they are made faster than a dataclass.)"""
+
+    name: str
+    line: int
+    role: str  # "numref" or "eqref"
+
+
+# Markdown with the references split out: ("See ", Reference(...), ".\nMore text.")
+Inline = tuple["str | Reference", ...]
+
+
+@dataclass(frozen=True)
+class Markdown:
+    """Lines shown as they are: paragraphs, lists, quotes, plain fenced blocks, blank lines."""
+
+    inline: Inline
+
+
+@dataclass(frozen=True)
+class Heading:
+    inline: Inline  # the heading's lines as written, e.g. ("## Layers",)
+    level: int
+    title: str  # the plain text, for tables of contents and messages
+    line: int
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Equation:
+    """A ``$$`` display equation, as written."""
+
+    text: str
+    line: int
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Figure:
+    """An image paragraph, ``![caption](path)``, with its label and d2lbook options (width)."""
+
+    inline: Inline  # as written
+    path: str
+    caption: Inline
+    line: int
+    label: str | None = None
+    options: tuple[tuple[str, str], ...] = ()  # e.g. (("width", "300px"),)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table, with the caption d2lbook writes on a line ``:Caption`` before it."""
+
+    inline: Inline  # the table's lines as written
+    caption: Inline | None
+    line: int
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Contents:
+    """d2lbook's ```` ```toc ```` block: the table of contents of a part (entries from _toc.yml)."""
+
+    line: int
+
+
+Part = Markdown | Heading | Equation | Figure | Table | Contents
 
 
 @dataclass(frozen=True)
 class Prose:
-    """Markdown shown to the readers of one language (or both) and one framework (or all)."""
+    """Prose shown to the readers of one language (or all) and one framework (or all)."""
 
-    text: str
+    parts: tuple[Part, ...]
     line: int
     lang: str | None = None
     frameworks: frozenset[str] | None = None
@@ -43,6 +125,40 @@ class Prose:
         return (self.lang is None or self.lang == lang) and (
             self.frameworks is None or framework in self.frameworks
         )
+
+    @cached_property
+    def text(self) -> str:
+        """The block as MyST markdown, which the notebooks and the Sphinx sources hold."""
+        return "\n".join(myst(part) for part in self.parts)
+
+
+def myst_inline(inline: Inline) -> str:
+    roles = {"numref": "numref", "eqref": "eq"}
+    return "".join(piece if isinstance(piece, str) else f"{{{roles[piece.role]}}}`{piece.name}`"
+                   for piece in inline)
+
+
+def myst(part: Part) -> str:
+    """One part as MyST: labels become targets and ``:name:`` options, references become roles."""
+    if isinstance(part, Markdown):
+        return myst_inline(part.inline)
+    if isinstance(part, Heading):
+        heading = myst_inline(part.inline)
+        return f"({part.label})=\n{heading}" if part.label else heading
+    if isinstance(part, Equation):
+        return f"{part.text.rstrip()} ({part.label})" if part.label else part.text
+    if isinstance(part, Figure):
+        if not part.label and not part.options:
+            return myst_inline(part.inline)
+        options = ([f":name: {part.label}"] if part.label else []) + [f":{k}: {v}" for k, v in part.options]
+        return "\n".join([f"```{{figure}} {part.path}", *options, "", myst_inline(part.caption), "```"])
+    if isinstance(part, Table):
+        if part.caption is None and not part.label:
+            return myst_inline(part.inline)
+        title = f" {myst_inline(part.caption)}" if part.caption else ""
+        options = [f":name: {part.label}"] if part.label else []
+        return "\n".join([f"```{{table}}{title}", *options, "", myst_inline(part.inline), "```"])
+    return "```{tableofcontents}\n```"
 
 
 @dataclass(frozen=True)
@@ -55,22 +171,16 @@ class Code:
     varies: bool = False  # output legitimately differs between runs: not compared by nbval
     raises: bool = False  # the cell demonstrates an error: it must raise
     solution: bool = False  # an exercise solution: shown collapsed
+    timeout: int | None = None  # seconds, where the cell needs more than the book's timeout
 
 
 @dataclass(frozen=True)
 class Target:
-    """Something a reference can point at: a section, a figure or an equation."""
+    """Something a reference can point at: a section, a figure, a table or an equation."""
 
     name: str
     line: int
-    kind: str  # "section", "figure" or "equation"
-
-
-@dataclass(frozen=True)
-class Reference:
-    name: str
-    line: int
-    role: str  # "numref" or "eqref"
+    kind: str  # "section", "figure", "table" or "equation"
 
 
 @dataclass(frozen=True)
@@ -95,7 +205,7 @@ class Chapter:
     blocks: list[Block] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
     references: list[Reference] = field(default_factory=list)
-    headings: list[OutlineEntry] = field(default_factory=list)  # every heading, in order
+    headings: list[OutlineEntry] = field(default_factory=list)  # every top-level heading, in order
     # Consecutive language blocks, as (language, line): each run must hold every language.
     language_runs: list[list[tuple[str, int]]] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -124,10 +234,8 @@ class Chapter:
         return [b for b in self.blocks if isinstance(b, Code) and framework in b.frameworks]
 
     def title(self, lang: str) -> str:
-        """The first heading the readers of ``lang`` see, for tables of contents and errors."""
-        for block in self.blocks:
-            if isinstance(block, Prose) and block.lang in (None, lang):
-                for line in block.text.splitlines():
-                    if line.startswith("# "):
-                        return line[2:].strip()
+        """The first top-level heading the readers of ``lang`` see, for tables of contents."""
+        for heading in self.headings:
+            if heading.level == 1 and heading.lang in (None, lang):
+                return heading.title
         return self.name

@@ -70,6 +70,16 @@ def targets(pairs: Sequence[Pair], settings: Settings) -> tuple[list[Target], li
     return found, missing
 
 
+def notebooks_of(settings: Settings, framework: str) -> list[str]:
+    """Every committed notebook of the framework that holds code, whatever chapter made it."""
+    found = []
+    for path in sorted(settings.notebooks_dir.glob(f"*/{framework}/**/*.ipynb")):
+        notebook = notebooks.load(path)
+        if notebook is not None and any(cell.cell_type == "code" for cell in notebook.cells):
+            found.append(str(path.relative_to(settings.root)))
+    return found
+
+
 def sanitizer_text(root: Path, device: str) -> str:
     """The CPU sanitizer, followed on a GPU run by the GPU entries (applied in that order)."""
     files = [SANITIZER] if device == "cpu" else [SANITIZER, GPU_SANITIZER]

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
+from packaging.utils import canonicalize_name
 
 from .crossref import Anchor, plain_references
+from .files import write_atomic
 from .model import Chapter, Code, Prose
-from .settings import Framework, Settings, requirement_pins
+from .requirements import read_environment
+from .settings import Framework, Settings
 from .texts import text
 
 # language_info without the Python patch version, which differs from machine to machine.
@@ -50,25 +51,23 @@ def notebook_path(out: Path, lang: str, framework: str, chapter: Chapter) -> Pat
 
 def pinned_release(framework: Framework) -> str:
     """ "MXNet 1.9.1": the display name and the version its requirements pin, for readers' notes."""
-    for pin in requirement_pins(framework.requirements):
-        name, _, version = pin.partition("==")
-        if name.strip().lower() == framework.name and version:
-            return f"{framework.display_name} {version.strip()}"
-    return framework.display_name
+    version = read_environment(framework.requirements).pinned_version(framework.name)
+    return f"{framework.display_name} {version}" if version else framework.display_name
 
 
 def colab_packages(framework: Framework) -> list[str]:
     """What the setup cell installs on Colab: the kernel environment's pins, less the kernel itself
-    (Colab runs its own) and with CPU-only builds named as the full package Colab already ships
-    (``tensorflow-cpu==X`` becomes ``tensorflow==X``: the two would overwrite each other's files)."""
+    (Colab runs its own), without pip options, and with CPU-only builds named as the full package
+    Colab already ships (``tensorflow-cpu==X`` becomes ``tensorflow==X``: the two would overwrite
+    each other's files; ``torch==X+cpu`` becomes ``torch==X``, which PyPI serves)."""
     packages = []
-    for pin in requirement_pins(framework.requirements):
-        name = re.split(r"[\s=<>!~\[;]", pin, maxsplit=1)[0]
-        if name.lower() == "ipykernel":
+    for requirement in read_environment(framework.requirements).requirements:
+        name, pin = requirement.name, str(requirement)
+        if canonicalize_name(name) == "ipykernel":
             continue
         if name.lower().endswith("-cpu"):
             pin = name[: -len("-cpu")] + pin[len(name):]
-        packages.append(pin)
+        packages.append(re.sub(r"\+cpu\b", "", pin))
     return packages
 
 
@@ -108,15 +107,17 @@ def cell_tags(cell: Code) -> list[str]:
     return tags
 
 
-def markdown_cell(source: str) -> NotebookNode:
-    """A cell built directly (nbformat's constructors validate each cell against the schema, which
-    dominates a no-op build of a large book); `dumps` validates the whole notebook once."""
-    return NotebookNode(cell_type="markdown", id="", metadata=NotebookNode(), source=source)
+def new_cell(cell_type: str, source: str) -> NotebookNode:
+    """A cell as nbformat's ``new_*_cell`` makes it, without their check of each cell against the
+    schema, which dominates the time to write a long chapter: ``dumps`` checks the whole notebook."""
+    cell = {"cell_type": cell_type, "id": "", "metadata": {}, "source": source}
+    if cell_type == "code":
+        cell.update(execution_count=None, outputs=[])
+    return nbformat.from_dict(cell)
 
 
 def code_cell(source: str, tags: list[str]) -> NotebookNode:
-    cell = NotebookNode(cell_type="code", id="", metadata=NotebookNode(), execution_count=None,
-                        source=source, outputs=[])
+    cell = new_cell("code", source)
     if tags:
         cell.metadata["tags"] = tags
     if "solution" in tags:
@@ -133,13 +134,13 @@ def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: S
 
     def flush_prose() -> None:
         if prose:
-            cells.append(markdown_cell("\n\n".join(prose)))
+            cells.append(new_cell("markdown", "\n\n".join(prose)))
             prose.clear()
 
     code = chapter.code_cells(framework.name)
     if code:
         if not framework.colab:
-            cells.append(markdown_cell(colab_note(chapter, lang, framework, settings)))
+            cells.append(new_cell("markdown", colab_note(chapter, lang, framework, settings)))
         cells.append(code_cell(setup_source(framework), ["setup"]))
     for block in chapter.blocks:
         if isinstance(block, Prose):
@@ -150,7 +151,8 @@ def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: S
             cells.append(code_cell(block.source, cell_tags(block)))
     flush_prose()
     _assign_ids(cells)
-    notebook = NotebookNode(nbformat=nbformat.v4.nbformat, nbformat_minor=nbformat.v4.nbformat_minor, cells=cells)
+    notebook = nbformat.from_dict({"nbformat": nbformat.v4.nbformat, "nbformat_minor": nbformat.v4.nbformat_minor,
+                                   "cells": cells})
     notebook.metadata = {
         "kernelspec": {
             "name": kernel_name(framework),
@@ -178,12 +180,13 @@ def _assign_ids(cells: list[NotebookNode]) -> None:
 
 
 def dumps(notebook: NotebookNode) -> str:
+    """The notebook's file content, once it is checked against the notebook schema."""
     nbformat.validate(notebook)
     return _text(notebook)
 
 
 def _text(notebook: NotebookNode) -> str:
-    return nbformat.v4.writes(notebook) + "\n"  # nbformat.writes would validate it (again)
+    return nbformat.v4.writes_json(notebook) + "\n"  # nbformat.writes would check it again
 
 
 def save(notebook: NotebookNode, path: Path) -> bool:
@@ -199,19 +202,6 @@ def save(notebook: NotebookNode, path: Path) -> bool:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, text)
     return True
-
-
-def write_atomic(path: Path, content: str) -> None:
-    """Write to a temporary file beside ``path``, then rename: the old file stays until the new
-    one is complete."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(content)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def load(path: Path) -> NotebookNode | None:

@@ -1,80 +1,277 @@
 """Read a chapter in the d2lbook dialect, extended with language blocks, into the document model.
 
-The dialect, line by line:
+Reading is two steps, as in myst-nb's reader:
 
-- ```` ```{.python .input} ```` opens a code cell; a first line ``#@tab pytorch, tensorflow`` (or
-  ``#@tab all``) picks its frameworks, and a cell without one belongs to the first framework, as in
-  d2lbook. Leading ``#@varies``, ``#@raises`` and ``#@solution`` lines mark the cell for the tests
-  and the site.
-- ``:begin_lang:`en``` … ``:end_lang:`` holds prose for one language; ``:begin_tab:`pytorch```
-  … ``:end_tab:`` prose for some frameworks. Framework blocks may sit inside language blocks.
-- ``:label:`name``` names the heading (or figure) just before it, in every language at once;
-  ``:eqlabel:`name``` names the display equation before it. ``:numref:`` and ``:eqref:`` refer.
+1. markdown-it-py, the parser MyST itself uses (with MyST's ``$$`` math rule), splits the text into
+   block tokens, each with its lines (``token.map``): fences, display math, tables, headings,
+   paragraphs, lists. One block rule of our own, ``marker_rule``, gives each marker line a token
+   of its own, so that a marker ends a paragraph or a table as a heading would.
+2. ``_Reader`` walks the top-level tokens. Markers open and close language and framework blocks
+   and label what comes before them; ```` ```{.python .input} ```` fences are code cells;
+   everything else is prose, kept line for line, with its headings, equations, figures, tables
+   and references as data (see model.py).
 
-Every syntax error of the file is collected, so that ``check`` can report them all at once.
+The dialect's markers are defined in one table, ``MARKERS`` (and the code cells' ``#@`` markers in
+``CELL_MARKERS``); docs/authoring.md describes the dialect for authors. Every problem becomes a
+diagnostic at its line, so that ``check`` reports all of a file's problems at once: reading never
+raises.
 """
 
 from __future__ import annotations
 
+import difflib
+import functools
+import gc
+import itertools
+import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .model import Chapter, Code, Diagnostic, OutlineEntry, Prose, Reference, Target
+from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
+from markdown_it.token import Token
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+from .files import decode, read_text
+from .model import (
+    BookError,
+    Chapter,
+    Code,
+    Contents,
+    Diagnostic,
+    Equation,
+    Figure,
+    Heading,
+    Inline,
+    Markdown,
+    OutlineEntry,
+    Part,
+    Prose,
+    Reference,
+    Table,
+    Target,
+)
 from .settings import Settings
 
-CODE_FENCE = re.compile(r"^```\s*\{\.python\s+\.input\b[^}]*\}\s*$")
-OTHER_FENCE = re.compile(r"^(`{3,}|~{3,})")
-BEGIN = re.compile(r"^:begin_(tab|lang):`([^`]*)`\s*$")
-END = re.compile(r"^:end_(tab|lang):\s*$")
-LABEL = re.compile(r"^:(label|eqlabel):`([^`]+)`\s*$")
+# The marker lines: `:name:` or `:name:`argument``, alone on a line. The value says what the
+# argument is (for messages), None where the marker takes none. A marker is handled by the
+# `_Reader` method `on_<name>`.
+MARKERS: dict[str, str | None] = {
+    "begin_lang": "a language code",
+    "end_lang": None,
+    "begin_tab": "framework names",
+    "end_tab": None,
+    "label": "a label name",
+    "eqlabel": "a label name",
+    "width": "a size",  # of the figure just before, as in d2lbook
+    "height": "a size",
+}
+# The `#@` lines at the top of a code cell, besides `#@tab`; the value: what the argument is.
+CELL_MARKERS: dict[str, str | None] = {
+    "varies": None,  # the output differs between runs: not compared by nbval
+    "raises": None,  # the cell demonstrates an error
+    "solution": None,  # an exercise's solution, shown collapsed
+    "timeout": "seconds",  # the cell may run this long, rather than the book's timeout
+}
+D2L_CELL_MARKERS = {"save"}  # kept in the code, as d2lbook readers know it
+
+MARKER = re.compile(r":([a-z_]+):(?:`([^`]*)`)?")
+NEAR_MARKER = re.compile(r":\s*([A-Za-z][A-Za-z_ -]{1,20}?)\s*:\s*(?:`([^`]*)`)?\s*(.*)")
+MARKER_IN_TEXT = re.compile(r":\s?(begin_lang|end_lang|begin_tab|end_tab|label|eqlabel)\s?:")
 ROLE = re.compile(r":(numref|eqref):`([^`]+)`")
-HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
-FIGURE = re.compile(r"^!\[(?P<caption>[^\]]*)\]\((?P<path>[^)\s]+)\)\s*$")
-STRAY_MARKER = re.compile(r":(begin|end)_(tab|lang):")
+NEAR_ROLE = re.compile(r":\s*(numref|eqref)\s*:\s*`([^`]*)`")
+CODE_INFO = re.compile(r"\{\.python\s+\.input\b[^}]*\}")
 TAB_LINE = re.compile(r"# *@tab +([\w, ]+)")  # d2lbook's own patterns, so that cells go where
 TAB_MAGIC = re.compile(r"%%tab +([\w, ]+)")  # d2lbook puts them
 BRANCH_MARK, OLD_BRANCH_MARK = "tab.selected", "d2l.USE_"
-CELL_MARKERS = {"varies", "raises", "solution"}
-D2L_CELL_MARKERS = {"save"}  # kept in the code, as d2lbook readers know it
+LABEL_SUFFIX = re.compile(r"\s*\(([^()]+)\)\s*$")  # MyST's `$$ … $$ (label)`
+
+
+@dataclass(frozen=True)
+class MarkerLine:
+    """What a marker line says; ``problem`` is set where it is malformed but its intent is clear."""
+
+    name: str
+    argument: str | None
+    problem: str | None = None
+    rest: str = ""  # text after the marker, on the same line (a problem, but it is still read)
+
+
+@functools.lru_cache(maxsize=4096)  # marker lines repeat, and markdown-it asks about each line often
+def parse_marker(line: str) -> MarkerLine | None:
+    """The marker a line holds, if any. A near miss (``: end_tab:``, ``:begin_tab: `x```, text
+    after the marker) is still read as the marker it means, with a problem that says how to fix it,
+    so that one typo gives one message, not a cascade of unclosed blocks."""
+    text = line.strip()
+    if not text.startswith(":"):
+        return None
+    if (exact := MARKER.fullmatch(text)) and exact[1] in MARKERS:
+        return _with_argument_checked(MarkerLine(exact[1], exact[2]))
+    near = NEAR_MARKER.fullmatch(text)
+    if not near:
+        return None
+    word = re.sub(r"[\s-]+", "_", near[1].strip().lower())
+    names = [word] if word in MARKERS else difflib.get_close_matches(word, MARKERS, n=1, cutoff=0.8)
+    if not names:
+        return None
+    meant = MarkerLine(names[0], near[2])
+    written = f":{meant.name}:" + (f"`{meant.argument}`" if meant.argument is not None else "")
+    if near[3]:
+        problem = (f"text after the marker {written}: a marker stands alone on its line "
+                   f"(move {near[3]!r} to a line of its own)")
+    else:
+        problem = f"malformed marker {text!r}: did you mean {written}?"
+    return replace(meant, problem=problem, rest=near[3])
+
+
+def _with_argument_checked(marker: MarkerLine) -> MarkerLine:
+    wanted = MARKERS[marker.name]
+    if wanted and marker.argument is None:
+        return replace(marker, problem=f":{marker.name}: needs {wanted}: :{marker.name}:`…`")
+    if not wanted and marker.argument is not None:
+        return replace(marker, argument=None, problem=f":{marker.name}: takes no argument")
+    return marker
+
+
+def marker_rule(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """markdown-it block rule: a marker line is a block of its own (token ``d2l_marker``)."""
+    if state.sCount[start] - state.blkIndent >= 4:
+        return False  # indented code
+    begin = state.bMarks[start] + state.tShift[start]
+    if begin >= state.eMarks[start] or state.src[begin] != ":":
+        return False
+    marker = parse_marker(state.src[begin:state.eMarks[start]])
+    if marker is None:
+        return False
+    if not silent:
+        token = state.push("d2l_marker", "", 0)
+        token.map = [start, start + 1]
+        token.meta = {"marker": marker}
+        state.line = start + 1
+    return True
+
+
+def _parser() -> MarkdownIt:
+    # Link definitions need no rule of their own: as paragraphs they are kept as written all the same.
+    parser = MarkdownIt("commonmark").enable("table").disable("reference")
+    dollarmath_plugin(parser)  # MyST's math rule: an equation is what Sphinx will see
+    parser.block.ruler.before("table", "d2l_marker", marker_rule,
+                              {"alt": ["paragraph", "reference", "blockquote", "list"]})
+    return parser
+
+
+PARSER = _parser()
+RULE_LOGGERS = [f"markdown_it.rules_block.{rule}" for rule in ("blockquote", "code", "fence", "heading", "hr",
+                                                               "html_block", "lheading", "list", "paragraph")]
+
+
+class _LineState(StateBlock):
+    """markdown-it's block state, with its line tables built a line at a time rather than a
+    character at a time: the same tables (tests/test_read.py compares them), a fraction of the time
+    on a long chapter."""
+
+    def __init__(self, src: str, md: MarkdownIt, env: dict, tokens: list[Token]) -> None:
+        super().__init__("", md, env, tokens)
+        self.src = src
+        lines = src.split("\n")
+        if src.endswith("\n") or not lines[-1].strip(" \t"):
+            lines.pop()  # no line after the last newline; markdown-it drops a last blank line too
+        lengths = [len(line) for line in lines]
+        self.tShift = [length - len(line.lstrip(" \t")) for line, length in zip(lines, lengths, strict=True)]
+        self.sCount = [_columns(line[:indent]) if "\t" in line[:indent] else indent
+                       for line, indent in zip(lines, self.tShift, strict=True)]
+        self.bMarks = [0, *itertools.accumulate(length + 1 for length in lengths)][:len(lines)]
+        self.eMarks = [begin + length for begin, length in zip(self.bMarks, lengths, strict=True)]
+        for table in (self.bMarks, self.eMarks):
+            table.append(len(src))
+        for table in (self.tShift, self.sCount):
+            table.append(0)
+        self.bsCount = [0] * len(self.bMarks)
+        self.lineMax = len(self.bMarks) - 1
+
+
+def _columns(indent: str) -> int:
+    """The width of leading spaces and tabs, a tab reaching the next multiple of 4 (CommonMark)."""
+    width = 0
+    for character in indent:
+        width += 4 - width % 4 if character == "\t" else 1
+    return width
+
+
+def block_tokens(text: str) -> list[Token]:
+    """The block tokens of a chapter (no inline parsing: the reader needs none, but for figures).
+
+    markdown-it's block rules log a debug message each time they are tried, which is every rule at
+    every line: a third of the time on a long chapter. Those messages are off while it reads."""
+    tokens: list[Token] = []
+    if not text:
+        return tokens
+    loggers = [logging.getLogger(name) for name in RULE_LOGGERS]
+    quiet = [logger.disabled for logger in loggers]
+    try:
+        for logger in loggers:
+            logger.disabled = True
+        state = _LineState(text, PARSER, {}, tokens)
+        PARSER.block.tokenize(state, state.line, state.lineMax)
+    finally:
+        for logger, disabled in zip(loggers, quiet, strict=True):
+            logger.disabled = disabled
+    return tokens
 
 
 @dataclass
 class _Block:
-    """A block being read: mutable until the whole file has been seen, because a later
-    ``:label:`` line inserts an anchor into the heading it names."""
+    """A prose block being read. Its parts stay replaceable until the whole file is read, because
+    a later ``:label:`` names a heading or a figure in it."""
 
-    lines: list[str]
     line: int
     lang: str | None
     frameworks: frozenset[str] | None
+    parts: list[Part] = field(default_factory=list)
+
+    def add(self, part: Part, merge: bool = True) -> int:
+        """Append a part (merging plain markdown with the one before); return its index."""
+        if merge and part.__class__ is Markdown and self.parts and self.parts[-1].__class__ is Markdown:
+            before, after = self.parts[-1].inline, part.inline
+            if before[-1].__class__ is str and after[0].__class__ is str:  # the usual case: one string
+                self.parts[-1] = Markdown((*before[:-1], f"{before[-1]}\n{after[0]}", *after[1:]))
+            else:
+                self.parts[-1] = Markdown(_join(before, after, separator="\n"))
+        else:
+            self.parts.append(part)
+        return len(self.parts) - 1
 
 
 @dataclass
 class _Slot:
-    """A place a later label can name: a heading, a figure or an equation inside a block."""
+    """Something a later ``:label:`` (or ``:width:``) can name: a part in a block."""
 
     block: _Block
     index: int
-    kind: str
+    kind: str  # "section", "figure" or "table"
 
 
 @dataclass
 class _Reader:
     path: Path
     settings: Settings
+    lines: list[str] = field(default_factory=list)
     items: list[_Block | Code] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
     references: list[Reference] = field(default_factory=list)
+    headings: list[OutlineEntry] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     lang: tuple[str, int] | None = None  # open language block: code and line
     tab: tuple[frozenset[str], int] | None = None  # open framework block
     prose: _Block | None = None
-    # Headings and figures seen since the last code cell or label, by language (None: shared).
+    cursor: int = 0  # lines before this one are read
+    # Headings, figures and tables seen since the last code cell or label, by language (None: shared).
     slots: dict[str | None, _Slot] = field(default_factory=dict)
-    equation: _Slot | None = None
-    in_math: bool = False
-    headings: list[OutlineEntry] = field(default_factory=list)
+    equation: _Slot | None = None  # the display equation just read, for :eqlabel:
+    figure: _Slot | None = None  # the figure just read (past its labels), for :width:
+    caption: tuple[_Block, int, Inline] | None = None  # a `:Caption` paragraph, if a table follows
+    previous_text: str = ""  # the paragraph just read, if that was a paragraph
     # Language blocks with nothing but blank lines between them form a run: (language, line).
     language_runs: list[list[tuple[str, int]]] = field(default_factory=list)
     run_open: bool = False  # the last thing read was the end of a language block
@@ -84,78 +281,301 @@ class _Reader:
     def error(self, line: int, message: str) -> None:
         self.diagnostics.append(Diagnostic(self.path, line, message))
 
+    # -- the whole file ------------------------------------------------------------------------
+    def read(self, text: str) -> None:
+        self.lines = text.split("\n")
+        self.groups(block_tokens(text))
+        self.gap(len(self.lines), boundary=True)
+        self.close_prose()
+        if self.tab:
+            self.error(self.tab[1], "framework block is never closed (no :end_tab:)")
+        if self.lang:
+            self.error(self.lang[1], "language block is never closed (no :end_lang:)")
+
+    def groups(self, tokens: list[Token]) -> None:
+        """Each top-level block in turn: a marker, a code cell, or prose (with what it holds)."""
+        index, count, lines = 0, len(tokens), self.lines
+        while index < count:
+            first = tokens[index]
+            start, end = first.map or (self.cursor, self.cursor)
+            kind = first.type
+            if kind == "d2l_marker":
+                self.gap(start, boundary=True)
+                self.marker(first.meta["marker"], start + 1)
+                index += 1
+            elif kind == "fence" and first.markup == "```" and CODE_INFO.fullmatch(first.info):
+                self.gap(start, boundary=True)
+                self.code(first, start + 1, end)
+                index += 1
+            else:
+                after = index + 1
+                if first.nesting == 1:  # a container: up to its closing token
+                    depth = 1
+                    while depth:
+                        depth += tokens[after].nesting
+                        after += 1
+                while end > start + 1 and not lines[end - 1].strip():
+                    end -= 1  # a list's lines end with the blank line after it: that is a gap
+                self.gap(start, boundary=False)
+                self.prose_group(tokens[index:after], start, end)
+                index = after
+            if end > self.cursor:
+                self.cursor = end
+
+    def gap(self, start: int, boundary: bool) -> None:
+        """Lines no token covers: blank lines, which separate the parts of a prose block, and link
+        definitions, which are prose. Blank lines at the edges of a prose block are not part of it."""
+        first = self.cursor
+        if start <= first:
+            return
+        if start == first + 1 and not self.lines[first].strip() and (boundary or not self.prose):
+            self.cursor = start  # the usual gap: one blank line before a marker or a new block
+            return
+        lines = self.lines[first:start]
+        self.cursor = start
+        if not "".join(lines).strip():
+            if not boundary and self.prose and self.prose.parts:
+                self.prose.add(Markdown(("\n".join(lines),)))
+            return
+        written = [n for n, line in enumerate(lines) if line.strip()]
+        block = self.current_prose(first + written[0] + 1)
+        begin = 0 if block.parts else written[0]
+        block.add(Markdown(self.inline(lines[begin:written[-1] + 1 if boundary else len(lines)], first + begin)))
+        self.run_open = False
+        self.caption = self.equation = self.figure = None
+        self.previous_text = ""
+
     # -- prose ---------------------------------------------------------------------------------
-    def add_prose_line(self, text: str, number: int) -> None:
+    def current_prose(self, line: int) -> _Block:
         lang = self.lang[0] if self.lang else None
         frameworks = self.tab[0] if self.tab else None
         if self.prose is None or (self.prose.lang, self.prose.frameworks) != (lang, frameworks):
             self.close_prose()
-            if not text.strip():
-                return  # blank lines between blocks belong to no block
-            self.prose = _Block([], number, lang, frameworks)
+            self.prose = _Block(line, lang, frameworks)
             self.items.append(self.prose)
-        for match in ROLE.finditer(text):
-            self.references.append(Reference(match.group(2).strip(), number, match.group(1)))
-        text = ROLE.sub(_myst_role, text)
-        index = len(self.prose.lines)
-        if heading := HEADING.match(text):
-            self.headings.append(OutlineEntry(number, lang, len(heading.group(1)), heading.group(2)))
-            self.slots[lang] = _Slot(self.prose, index, "heading")
-        elif FIGURE.match(text):
-            self.slots[lang] = _Slot(self.prose, index, "figure")
-        if "$$" in text:
-            self.in_math ^= text.count("$$") % 2 == 1
-            if not self.in_math:
-                self.equation = _Slot(self.prose, index, "equation")
-        self.prose.lines.append(text)
+        return self.prose
 
     def close_prose(self) -> None:
-        if self.prose is not None:
-            while self.prose.lines and not self.prose.lines[-1].strip():
-                self.prose.lines.pop()
         self.prose = None
 
-    # -- markers -------------------------------------------------------------------------------
-    def begin(self, kind: str, argument: str, number: int) -> None:
-        self.close_prose()
-        names = [name.strip() for name in argument.split(",") if name.strip()]
-        if kind == "lang":
-            if self.lang:
-                self.error(number, f"language block opened inside the one opened at line {self.lang[1]}")
-                return
-            if self.tab:
-                self.error(number, f"language block inside the framework block opened at line {self.tab[1]} "
-                           "(framework blocks go inside language blocks, not around them)")
-                return
-            if len(names) != 1 or names[0] not in self.settings.language_codes:
-                self.error(number, f"unknown language {argument!r} (expected one of "
-                           f"{', '.join(self.settings.language_codes)})")
-                names = [names[0] if names else "?"]
-            self.lang = (names[0], number)
-            if not self.run_open:
-                self.language_runs.append([])
-            self.language_runs[-1].append((names[0], number))
-        else:
-            if self.tab:
-                self.error(number, f"framework block opened inside the one opened at line {self.tab[1]}")
-                return
-            self.tab = (frozenset(self.frameworks(names, number)), number)
+    def prose_group(self, tokens: list[Token], start: int, end: int) -> None:
+        self.run_open = False
+        block = self.current_prose(start + 1)
+        first = tokens[0]
+        lines = self.lines[start:end]
+        caption, self.caption = self.caption, None
+        self.equation = self.figure = None
+        self.previous_text = tokens[1].content if first.type == "paragraph_open" else ""
+        kind = first.type
+        if kind == "heading_open":
+            level = int(first.tag[1])
+            title = tokens[1].content.strip()
+            index = block.add(Heading(self.inline(lines, start), level, title, start + 1))
+            self.headings.append(OutlineEntry(start + 1, block.lang, level, title))
+            self.slots[block.lang] = _Slot(block, index, "section")
+            self.check_text(tokens[1].content, start)
+        elif kind == "paragraph_open":
+            self.paragraph(block, tokens[1].content, lines, start)
+        elif kind == "table_open":
+            if caption and caption[0] is block and caption[1] == len(block.parts) - 1:
+                block.parts.pop()  # the `:Caption` paragraph becomes the table's caption
+            else:
+                caption = None
+            part = Table(self.inline(lines, start), caption[2] if caption else None, start + 1)
+            self.slots[block.lang] = _Slot(block, block.add(part), "table")
+            self.check_text("\n".join(lines), start)
+        elif kind in ("math_block", "math_block_label"):
+            text, label = "\n".join(lines), None
+            if kind == "math_block_label":  # MyST's own `$$ … $$ (label)`
+                label = first.info
+                text = "\n".join([*lines[:-1], LABEL_SUFFIX.sub("", lines[-1])])
+                self.targets.append(Target(label, start + 1, "equation"))
+            self.equation = _Slot(block, block.add(Equation(text, start + 1, label)), "equation")
+        elif kind == "fence":
+            self.fence(first, start, end)
+            if first.info.strip() == "toc":  # d2l's ```toc list: Jupyter Book's table of contents
+                block.add(Contents(start + 1))
+            else:
+                block.add(Markdown(("\n".join(lines),)))
+        elif kind in ("code_block", "hr"):
+            block.add(Markdown(("\n".join(lines),)))
+        elif kind == "html_block":
+            self.html(block, lines, start)
+        else:  # lists and quotes
+            self.container(tokens)
+            block.add(Markdown(self.inline(lines, start, self.verbatim_lines(tokens))))
 
-    def end(self, kind: str, number: int) -> None:
-        self.close_prose()
-        if kind == "lang":
-            if self.tab and self.lang:
-                self.error(self.tab[1], "framework block not closed before the end of its language block")
-                self.tab = None
-            if not self.lang:
-                self.error(number, "stray :end_lang: with no open language block")
-            self.lang = None
-            self.run_open = True
-            return
+    def html(self, block: _Block, lines: list[str], start: int) -> None:
+        """An HTML block takes every line up to the next blank one, in MyST too: a marker there
+        is an error. It is still read as a marker, so that one mistake gives one message."""
+        first = 0
+        for index, line in enumerate(lines):
+            if (marker := parse_marker(line)) and not marker.problem:
+                number = start + index + 1
+                self.error(number, f"marker :{marker.name}: inside an HTML block, which takes every line "
+                           "up to the next blank line: leave a blank line before the marker")
+                if index > first:
+                    self.current_prose(start + first + 1).add(Markdown(("\n".join(lines[first:index]),)))
+                self.marker(marker, number)
+                first = index + 1
+        if first < len(lines):
+            self.current_prose(start + first + 1).add(Markdown(("\n".join(lines[first:]),)))
+
+    def paragraph(self, block: _Block, content: str, lines: list[str], start: int) -> None:
+        stripped = content.strip()
+        if stripped.startswith("![") and (image := _single_image(stripped)):
+            path = image.attrGet("src") or ""
+            caption = stripped[2:stripped.rindex("](")]
+            part = Figure(self.inline(lines, start), str(path),
+                          self.inline(caption.split("\n"), start, record=False), start + 1)
+            self.figure = self.slots[block.lang] = _Slot(block, block.add(part), "figure")
         else:
-            if not self.tab:
-                self.error(number, "stray :end_tab: with no open framework block")
+            if stripped.startswith("$$") and "$$" not in stripped[2:]:
+                self.error(start + 1, "display equation is never closed (no closing $$)")
+            inline = self.inline(lines, start)
+            caption = stripped.startswith(":") and isinstance(inline[0], str)
+            index = block.add(Markdown(inline), merge=not caption)  # a table's caption stays apart
+            if caption:
+                self.caption = (block, index, (inline[0].lstrip()[1:], *inline[1:]))
+        self.check_text(content, start)
+
+    def fence(self, token: Token, start: int, end: int) -> bool:
+        """Whether a fence is closed; it must be, and must not hold the opening of another one:
+        CommonMark ends a fence at the first bare fence line, which would close the outer one early."""
+        markup = token.markup
+        code = bool(CODE_INFO.fullmatch(token.info))
+        what = "code cell" if code else f"fenced block {markup}{token.info}"
+        if markup[:3] in token.content:
+            for number, line in enumerate(self.lines[start + 1:end], start=start + 2):
+                opened = line.lstrip()
+                run = len(opened) - len(opened.lstrip(markup[0]))
+                if run >= len(markup) and opened[run:].strip():
+                    inner = "code cell" if CODE_INFO.fullmatch(opened[run:].strip()) else "fenced block"
+                    fix = (f"close that one first with a {markup} line" if code else
+                           f"close that one first, or open it with a longer fence ({markup[0] * (len(markup) + 1)}) "
+                           "to show a fence inside it")
+                    self.error(number, f"{inner} opened inside the {what} opened at line {start + 1}: {fix}")
+        last = self.lines[end - 1].strip() if end - 1 > start else ""
+        if not (last and set(last) == {markup[0]} and len(last) >= len(markup)):
+            self.error(start + 1, f"{what} is never closed (no {markup} line)")
+            return False
+        return True
+
+    def container(self, tokens: list[Token]) -> None:
+        """Markers and code cells stand at the start of a line, never inside a list or a quote."""
+        for token in tokens[1:]:
+            line = token.map[0] + 1 if token.map else 0
+            if token.type == "d2l_marker":
+                self.error(line, f"marker :{token.meta['marker'].name}: inside a list or a quote: "
+                           "markers stand alone at the start of a line")
+            elif token.type == "fence" and CODE_INFO.fullmatch(token.info):
+                self.error(line, "code cell inside a list or a quote, where it would never run: code "
+                           "cells start at the beginning of a line")
+            elif token.type == "inline":
+                self.check_text(token.content, line - 1)
+
+    @staticmethod
+    def verbatim_lines(tokens: list[Token]) -> set[int]:
+        """Lines of fences and math inside a container: references are not read there."""
+        return {n for t in tokens if t.map and t.type in ("fence", "code_block", "math_block")
+                for n in range(*t.map)}
+
+    def inline(self, lines: list[str], start: int, verbatim: set[int] | frozenset[int] = frozenset(),
+               record: bool = True) -> Inline:
+        """Lines as markdown, with their :numref: and :eqref: references as data (and in the
+        chapter's list of references, if ``record``)."""
+        text = "\n".join(lines)
+        if "ref" not in text:
+            return (text,)
+        if verbatim and any(n in verbatim for n in range(start, start + len(lines))):
+            return _join(*(self.inline([line], number) if number not in verbatim else (line,)
+                           for number, line in enumerate(lines, start=start)), separator="\n")
+        pieces: list[str | Reference] = []
+        position = 0
+        for match in ROLE.finditer(text):
+            reference = Reference(match[2].strip(), start + 1 + text.count("\n", 0, match.start()), match[1])
+            pieces += [text[position:match.start()], reference]
+            if record:
+                self.references.append(reference)
+            position = match.end()
+        pieces.append(text[position:])
+        written = text.count("numref") + text.count("eqref")  # more than the references: a near miss
+        for near in NEAR_ROLE.finditer(text) if record and written > (len(pieces) - 1) // 2 else ():
+            if not ROLE.fullmatch(near[0]):
+                self.error(start + 1 + text.count("\n", 0, near.start()),
+                           f"malformed reference {near[0]!r}: did you mean :{near[1]}:`{near[2].strip()}`?")
+        return tuple(piece for piece in pieces if piece.__class__ is not str or piece) or ("",)
+
+    def check_text(self, content: str, start: int) -> None:
+        """A marker inside a line of text (outside code) is a mistake: it would show as text."""
+        if not MARKER_IN_TEXT.search(content):
+            return
+        for number, line in enumerate(content.split("\n"), start=start + 1):
+            if (found := MARKER_IN_TEXT.search(line)) and _outside_code(line, found[1]):
+                self.error(number, f"marker :{found[1]}: inside a line of text: a marker stands alone on its line")
+
+    # -- markers -------------------------------------------------------------------------------
+    def marker(self, marker: MarkerLine, number: int) -> None:
+        self.close_prose()
+        if marker.problem:
+            self.error(number, marker.problem)
+        if marker.name not in ("begin_lang", "end_lang"):
+            self.run_open = False
+        if marker.name not in ("label", "width", "height"):
+            self.figure = None
+        if marker.name != "eqlabel":
+            self.equation = None
+            self.previous_text = ""
+        self.caption = None
+        getattr(self, "on_" + marker.name)(marker.argument, number)
+        if marker.rest:  # read what follows the marker as if it stood on the next line
+            self.lines[number - 1] = marker.rest
+            for token in (tokens := block_tokens(marker.rest)):
+                token.map = [token.map[0] + number - 1, token.map[1] + number - 1] if token.map else None
+            self.cursor = number - 1
+            self.groups(tokens)
+
+    def on_begin_lang(self, argument: str | None, number: int) -> None:
+        if self.lang:
+            self.error(number, f"language block opened inside the one opened at line {self.lang[1]}")
+            return
+        if self.tab:
+            self.error(number, f"language block inside the framework block opened at line {self.tab[1]} "
+                       "(framework blocks go inside language blocks, not around them)")
+            return
+        names = [argument] if argument in self.settings.language_codes else [
+            name.strip() for name in (argument or "").split(",") if name.strip()]
+        if argument is not None and (len(names) != 1 or names[0] not in self.settings.language_codes):
+            self.error(number, f"unknown language {argument!r} (expected one of "
+                       f"{', '.join(self.settings.language_codes)})")
+        if len(names) != 1 or names[0] not in self.settings.language_codes:
+            names = ["?"]  # reported: its blocks are not paired
+        self.lang = (names[0], number)
+        if not self.run_open:
+            self.language_runs.append([])
+        self.language_runs[-1].append((names[0], number))
+
+    def on_end_lang(self, argument: str | None, number: int) -> None:
+        if self.tab and self.lang:
+            self.error(self.tab[1], "framework block not closed before the end of its language block")
             self.tab = None
+        if not self.lang:
+            self.error(number, "stray :end_lang: with no open language block")
+            return
+        self.lang = None
+        self.run_open = True
+
+    def on_begin_tab(self, argument: str | None, number: int) -> None:
+        if self.tab:
+            self.error(number, f"framework block opened inside the one opened at line {self.tab[1]}")
+            return
+        names = [name.strip() for name in (argument or "").split(",") if name.strip()]
+        self.tab = (frozenset(self.frameworks(names, number) if argument is not None else ()), number)
+
+    def on_end_tab(self, argument: str | None, number: int) -> None:
+        if not self.tab:
+            self.error(number, "stray :end_tab: with no open framework block")
+        self.tab = None
 
     def frameworks(self, names: list[str], number: int) -> list[str]:
         known = self.settings.framework_names
@@ -172,41 +592,75 @@ class _Reader:
         self.named_frameworks.update(chosen)
         return chosen
 
-    def label(self, kind: str, name: str, number: int) -> None:
-        self.close_prose()
-        if kind == "eqlabel":
-            if self.equation is None:
-                self.error(number, f"equation label {name!r} does not follow a $$ display equation")
-                return
-            block, index = self.equation.block, self.equation.index
-            block.lines[index] = f"{block.lines[index].rstrip()} ({name})"
-            self.targets.append(Target(name, number, "equation"))
-            self.equation = None
-            return
+    def on_label(self, name: str | None, number: int) -> None:
+        if name is None:
+            return  # reported
+        name = name.strip()
         # A label inside a language block names that language's heading; outside, it names the
         # heading of every language just before it, so that one label serves both editions.
         langs = [self.lang[0]] if self.lang else list(self.slots)
         slots = [self.slots[lang] for lang in langs if lang in self.slots]
         if not slots:
-            self.error(number, f"label {name!r} names nothing: put it right after a heading or a figure")
+            self.error(number, f"label {name!r} names nothing: put it right after a heading, a figure or a table")
             return
-        if not self.lang and None not in self.slots:
+        if not self.lang and None not in self.slots and set(self.slots) <= set(self.settings.language_codes):
             missing = [code for code in self.settings.language_codes if code not in self.slots]
             if missing and len(missing) < len(self.settings.language_codes):
                 self.error(number, f"label {name!r} names a heading in {', '.join(sorted(set(self.slots) - {None}))} "
                            f"but none in {', '.join(missing)}")
-        kinds = {slot.kind for slot in slots}
         for slot in slots:
-            _anchor(slot, name)
-        self.targets.append(Target(name, number, "section" if "heading" in kinds else "figure"))
+            part = slot.block.parts[slot.index]
+            if isinstance(part, Table) and part.caption is None:
+                self.error(number, f"label {name!r} names a table without a caption, which Sphinx cannot "
+                           "number: write the caption on a line ':Caption' just before the table, as in d2lbook")
+            slot.block.parts[slot.index] = replace(part, label=name)  # type: ignore[type-var]
+        self.targets.append(Target(name, number, slots[0].kind))
         for lang in langs:
             self.slots.pop(lang, None)
 
-    # -- code ----------------------------------------------------------------------------------
-    def code(self, lines: list[str], number: int) -> None:
-        self.close_prose()
-        self.slots.clear()
+    def on_eqlabel(self, name: str | None, number: int) -> None:
+        if name is None:
+            return  # reported
+        name = name.strip()
+        if self.equation is None:
+            hint = ""
+            if "$$" in self.previous_text:
+                hint = (" (a $$ line right after text, with no blank line before it, is part of the "
+                        "paragraph: add a blank line before the $$)")
+            self.error(number, f"equation label {name!r} does not follow a $$ display equation{hint}")
+            return
+        block, index = self.equation.block, self.equation.index
+        block.parts[index] = replace(block.parts[index], label=name)  # type: ignore[type-var]
+        self.targets.append(Target(name, number, "equation"))
         self.equation = None
+
+    def on_width(self, size: str | None, number: int, option: str = "width") -> None:
+        if size is None:
+            return  # reported
+        if self.figure is None:
+            self.error(number, f":{option}: follows no figure: put it right after an image line")
+            return
+        block, index = self.figure.block, self.figure.index
+        figure = block.parts[index]
+        assert isinstance(figure, Figure)
+        options = tuple((k, v) for k, v in figure.options if k != option) + ((option, size.strip()),)
+        block.parts[index] = replace(figure, options=options)
+
+    def on_height(self, size: str | None, number: int) -> None:
+        self.on_width(size, number, option="height")
+
+    # -- code ----------------------------------------------------------------------------------
+    def code(self, token: Token, number: int, end: int) -> None:
+        self.close_prose()
+        self.run_open = False
+        if not (self.lang or self.tab):  # a misplaced cell (an error) leaves the labels' targets be
+            self.slots.clear()
+        self.equation = self.figure = self.caption = None
+        if not self.fence(token, number - 1, end):
+            return  # it took the rest of the file: its content is no code
+        lines = token.content.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
         source = "\n".join(lines)
         if "%load_ext d2lbook.tab" in source:
             return  # d2lbook 1.0's set-up cell, which d2lbook drops from every notebook
@@ -218,21 +672,24 @@ class _Reader:
             at = number + 1 + source[:tab.start()].count("\n")
             names = [name.strip() for name in tab.group(1).split(",") if name.strip()]
             frameworks = self.frameworks(names, at)
-            numbered = [(n, line) for n, line in numbered if not (TAB_LINE.search(line) or TAB_MAGIC.search(line))]
-        markers: set[str] = set()
+            numbered = [(n, line) for n, line in numbered
+                        if "tab" not in line or not (TAB_LINE.search(line) or TAB_MAGIC.search(line))]
+        markers: dict[str, str] = {}
         while numbered and numbered[0][1].strip().startswith("#@"):
             at, line = numbered[0]
-            word = line.strip()[2:].split(" ")[0].rstrip(":")
+            word, _, argument = line.strip()[2:].partition(" ")
+            word = word.rstrip(":")
             if word in D2L_CELL_MARKERS:
                 break
             if word == "tab":  # a `#@tab` line that names nothing: d2lbook's pattern skips it
                 frameworks = self.frameworks([], at)
             elif word in CELL_MARKERS:
-                markers.add(word)
+                markers[word] = argument.strip()
             else:
                 self.error(at, f"unknown cell marker #@{word} (expected #@tab, "
-                           f"{', '.join('#@' + m for m in sorted(CELL_MARKERS))})")
+                           f"{', '.join('#@' + m for m in CELL_MARKERS)})")
             numbered = numbered[1:]
+        timeout = self.timeout(markers, number)
         lines = [line for _, line in numbered]
         if self.tab:
             self.error(number, f"code cell inside the framework block opened at line {self.tab[1]}: "
@@ -258,59 +715,42 @@ class _Reader:
                 varies="varies" in markers,
                 raises="raises" in markers,
                 solution="solution" in markers,
+                timeout=timeout,
             ))
 
-    # -- the whole file ------------------------------------------------------------------------
-    def read(self, text: str) -> None:
-        lines = text.splitlines()
-        number = 0
-        while number < len(lines):
-            line = lines[number]
-            number += 1
-            if line.strip() and not END.match(line) and not BEGIN.match(line):
-                self.run_open = False  # anything but a blank line ends a run of language blocks
-            if CODE_FENCE.match(line):
-                start = number
-                body = []
-                while number < len(lines) and lines[number].strip() != "```":
-                    body.append(lines[number])
-                    number += 1
-                if number == len(lines):
-                    self.error(start, "code cell is never closed (no ``` line)")
-                    return
-                number += 1
-                self.code(body, start)
-            elif fence := OTHER_FENCE.match(line):
-                # A plain fenced block (an example, a ```toc list): its content is taken as is,
-                # but for d2l's ```toc list, which becomes Jupyter Book's table of contents (whose
-                # entries come from _toc.yml).
-                start = number
-                toc = line.strip() == "```toc"
-                self.add_prose_line("```{tableofcontents}" if toc else line, number)
-                while number < len(lines) and not lines[number].startswith(fence.group(1)):
-                    if not toc:
-                        self.prose.lines.append(lines[number])  # type: ignore[union-attr]
-                    number += 1
-                if number == len(lines):
-                    self.error(start, f"fenced block {fence.group(1)} is never closed")
-                    return
-                self.prose.lines.append(lines[number])  # type: ignore[union-attr]
-                number += 1
-            elif match := BEGIN.match(line):
-                self.begin(match.group(1), match.group(2), number)
-            elif match := END.match(line):
-                self.end(match.group(1), number)
-            elif match := LABEL.match(line.strip()):
-                self.label(match.group(1), match.group(2).strip(), number)
-            elif STRAY_MARKER.search(line):
-                self.error(number, f"block marker must stand alone on its line: {line.strip()!r}")
-            else:
-                self.add_prose_line(line, number)
-        self.close_prose()
-        if self.tab:
-            self.error(self.tab[1], "framework block is never closed (no :end_tab:)")
-        if self.lang:
-            self.error(self.lang[1], "language block is never closed (no :end_lang:)")
+    def timeout(self, markers: dict[str, str], number: int) -> int | None:
+        if "timeout" not in markers:
+            return None
+        seconds = markers["timeout"]
+        if not seconds.isdigit() or int(seconds) == 0:
+            self.error(number, f"#@timeout needs a whole number of seconds, e.g. #@timeout 1200 (got {seconds!r})")
+            return None
+        return int(seconds)
+
+
+def _join(*inlines: Inline, separator: str = "") -> Inline:
+    """Concatenate inline sequences (with ``separator`` between them), merging neighbouring strings
+    and dropping empty ones."""
+    joined: list[str | Reference] = []
+    for index, inline in enumerate(inlines):
+        for piece in (separator, *inline) if index and separator else inline:
+            if isinstance(piece, str) and joined and isinstance(joined[-1], str):
+                joined[-1] += piece
+            elif piece != "":
+                joined.append(piece)
+    return tuple(joined) or ("",)
+
+
+def _single_image(content: str) -> Token | None:
+    """The image, if a paragraph is one image and nothing else (a figure, to d2lbook)."""
+    children = PARSER.parseInline(content)[0].children or []
+    return children[0] if len(children) == 1 and children[0].type == "image" else None
+
+
+def _outside_code(line: str, name: str) -> bool:
+    """Whether a marker's name occurs in the line's text, not only inside inline code."""
+    children = PARSER.parseInline(line)[0].children or []
+    return any(child.type == "text" and name in child.content for child in children)
 
 
 def select_branches(lines: list[str], framework: str) -> str:
@@ -337,40 +777,35 @@ def select_branches(lines: list[str], framework: str) -> str:
     return "\n".join(kept)
 
 
-def _myst_role(match: re.Match[str]) -> str:
-    role = {"numref": "numref", "eqref": "eq"}[match.group(1)]
-    return f"{{{role}}}`{match.group(2)}`"
-
-
-def _anchor(slot: _Slot, name: str) -> None:
-    lines = slot.block.lines
-    if slot.kind == "heading":
-        lines.insert(slot.index, f"({name})=")
-    else:
-        figure = FIGURE.match(lines[slot.index])
-        assert figure is not None
-        lines[slot.index] = (f"```{{figure}} {figure['path']}\n:name: {name}\n\n"
-                             f"{figure['caption']}\n```")
-
-
 def read_chapter(path: Path, settings: Settings, text: str | None = None) -> Chapter:
-    """Read one chapter. Syntax errors land in ``chapter.diagnostics``; nothing is raised."""
-    if text is None:
-        text = path.read_text(encoding="utf-8")
+    """Read one chapter. Its problems land in ``chapter.diagnostics``; nothing is raised."""
     absolute = path.resolve()
     # Errors name the file as an author types it: relative to the book's root where it lies there.
     shown = absolute.relative_to(settings.root) if absolute.is_relative_to(settings.root) else path
-    reader = _Reader(path=shown, settings=settings)
-    reader.read(text)
     in_book = absolute.is_relative_to(settings.chapters_dir)
     name = absolute.relative_to(settings.chapters_dir).with_suffix("").as_posix() if in_book else path.stem
-    blocks = [
-        item if isinstance(item, Code)
-        else Prose("\n".join(item.lines), item.line, item.lang, item.frameworks)
+    chapter = Chapter(path=shown, name=name, default_framework=settings.default_framework)
+    try:
+        text = read_text(path, shown) if text is None else decode(text.encode("utf-8", "surrogateescape"), shown)
+    except BookError as error:
+        chapter.diagnostics = error.diagnostics
+        return chapter
+    reader = _Reader(path=shown, settings=settings)
+    # Reading makes many small objects and no reference cycles: the cycle collector, which would
+    # walk them again and again, waits until the chapter is read (a fifth of the time saved).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        reader.read(text)
+    finally:
+        if collecting:
+            gc.enable()
+    chapter.blocks = [
+        item if isinstance(item, Code) else Prose(tuple(item.parts), item.line, item.lang, item.frameworks)
         for item in reader.items
     ]
-    return Chapter(path=shown, name=name, blocks=blocks, targets=reader.targets,
-                   references=reader.references, headings=reader.headings,
-                   language_runs=reader.language_runs, diagnostics=reader.diagnostics,
-                   default_framework=settings.default_framework,
-                   named_frameworks=frozenset(reader.named_frameworks))
+    chapter.targets, chapter.references, chapter.headings = reader.targets, reader.references, reader.headings
+    chapter.language_runs, chapter.diagnostics = reader.language_runs, reader.diagnostics
+    chapter.named_frameworks = frozenset(reader.named_frameworks)
+    return chapter
+

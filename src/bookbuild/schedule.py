@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from .files import write_atomic
 from .model import Chapter
-from .notebooks import write_atomic
 from .settings import Framework, Settings
 
 TIMINGS_FILE = "timings.json"

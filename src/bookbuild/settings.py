@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import quote
 
-import yaml
+from .files import YamlFile, load_yaml
+from .model import BookError, Diagnostic
+
+DEFAULT_TIMEOUT_S = 600  # per cell; `bookbuild.timeout` in _config.yml, `#@timeout` on a cell
 
 
-class ConfigError(Exception):
-    """_config.yml says something the toolchain cannot use; the message says what and where."""
+class ConfigError(BookError):
+    """_config.yml (or a file it names) says something the toolchain cannot use: the diagnostics
+    say what, and where."""
 
 
 @dataclass(frozen=True)
@@ -69,12 +74,14 @@ class Settings:
     config: dict  # the whole _config.yml, from which each edition's config is derived
     repository: Repository
     default_tab: str  # the framework a reader sees first, until they pick another
+    timeout: int = DEFAULT_TIMEOUT_S  # seconds a cell may run, unless it says `#@timeout`
+    site_url: str | None = None  # where the site is published (html.baseurl), ending in "/"
 
-    @property
+    @cached_property
     def framework_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.frameworks)
 
-    @property
+    @cached_property
     def language_codes(self) -> tuple[str, ...]:
         return tuple(lang.code for lang in self.languages)
 
@@ -102,32 +109,159 @@ class Settings:
         return self.root / "_build"
 
 
-def requirement_pins(requirements: Path) -> list[str]:
-    """A requirements file's lines as pip reads them, in file order, without comments and blanks."""
-    lines = (line.split("#", 1)[0].strip() for line in requirements.read_text().splitlines())
-    return [line for line in lines if line]
-
-
 GITHUB = re.compile(r"https://github\.com/(?P<owner>[\w.-]+)/(?P<name>[\w.-]+?)(?:\.git)?/?")
+NAME = "^[A-Za-z][A-Za-z0-9_-]*$"  # a framework or language as `#@tab` and `:begin_lang:` write it
+TEXT = {"type": "string", "minLength": 1}
+
+# What the toolchain reads from _config.yml: `repository` and the `bookbuild` section (Jupyter Book
+# checks the rest). A key this schema does not know is an error, so that a typo is not ignored.
+SCHEMA = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "type": "object",
+    "required": ["repository", "bookbuild"],
+    "properties": {
+        "repository": {
+            "type": "object",
+            "required": ["url", "branch"],
+            "properties": {"url": {"type": "string"}, "branch": TEXT},
+        },
+        "bookbuild": {
+            "type": "object",
+            "required": ["languages", "frameworks"],
+            "additionalProperties": False,
+            "properties": {
+                "languages": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "propertyNames": {"pattern": NAME},
+                    "additionalProperties": {
+                        "type": "object",
+                        "required": ["sphinx_language", "title"],
+                        "additionalProperties": False,
+                        "properties": {"sphinx_language": TEXT, "title": TEXT, "subtitle": {"type": "string"}},
+                    },
+                },
+                "default_tab": TEXT,
+                "timeout": {"type": "integer", "minimum": 1},
+                "frameworks": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "propertyNames": {"pattern": NAME},
+                    "additionalProperties": {
+                        "type": "object",
+                        "required": ["display_name", "requirements", "gpu_requirements", "setup"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "display_name": TEXT,
+                            "requirements": TEXT,
+                            "gpu_requirements": TEXT,
+                            "setup": {"type": "string"},
+                            "colab": {"type": "boolean"},
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
 
 
-def load_repository(config: dict) -> Repository:
+def schema_problems(config: YamlFile) -> list[Diagnostic]:
+    """Every way the file breaks the schema, at its line and named by its path (bookbuild.frameworks.mxnet).
+
+    fastjsonschema (which nbformat uses for notebooks) tells quickly whether the file is valid;
+    where it is not, jsonschema, slower to load but whose errors carry their paths, says why."""
+    import fastjsonschema
+
+    try:
+        fastjsonschema.compile(SCHEMA)(config.data)
+        return []
+    except fastjsonschema.JsonSchemaValueException:
+        pass
+    from jsonschema import Draft7Validator
+
+    found = []
+    for error in sorted(Draft7Validator(SCHEMA).iter_errors(config.data), key=lambda e: list(map(str, e.path))):
+        keys = list(error.absolute_path)
+        where = ".".join(map(str, keys))
+        message = error.message
+        if error.validator == "required":
+            missing = next(name for name in error.validator_value if name not in error.instance)
+            message = f"missing key {missing!r}"
+        elif error.validator == "minLength":
+            message = "is empty"
+        elif error.validator == "propertyNames":
+            message = f"{error.instance!r} is not a name (letters, digits, _ and -, starting with a letter)"
+        elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+            message = f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}"
+            keys = [*keys, unknown[0]]
+        found.append(config.diagnostic(keys, f"{where}: {message}" if where else message))
+    return found
+
+
+def load_repository(config: YamlFile) -> Repository:
     """``repository.url`` and ``repository.branch``: every Colab, Binder and source link derives from them."""
-    spec = config.get("repository") or {}
-    url, branch = str(spec.get("url", "")), str(spec.get("branch", "") or "")
+    spec = config.data["repository"]
+    url, branch = spec["url"], spec["branch"]
     found = GITHUB.fullmatch(url)
     if not found:
-        raise ConfigError(f"_config.yml: repository.url must be a GitHub repository such as "
-                          f"https://github.com/owner/book (Colab and Binder open notebooks from it), got {url!r}")
-    if not branch:
-        raise ConfigError("_config.yml: repository.branch is missing (the branch whose notebooks readers open)")
+        raise ConfigError([config.diagnostic(["repository", "url"], (
+            "repository.url must be a GitHub repository such as https://github.com/owner/book "
+            f"(Colab and Binder open notebooks from it), got {url!r}"))])
     return Repository(owner=found["owner"], name=found["name"], branch=branch)
 
 
+# The repository.url that _config.yml ships with: a book published from another repository sets its
+# own (`make check` warns until then), and html.baseurl with it.
+PLACEHOLDER_REPOSITORY = "https://github.com/dl-hands-on/book"
+SITE_URL = re.compile(r"https?://[^\s/?#]+(/[^\s?#]*)?")
+
+
+def load_site_url(config: YamlFile) -> str | None:
+    """``html.baseurl``: the published site's address, from which each page's canonical URL and the
+    sitemap derive. None when the book is not published anywhere."""
+    html = config.data.get("html")
+    url = html.get("baseurl") if isinstance(html, dict) else None
+    if not url:
+        return None
+    if not isinstance(url, str) or not SITE_URL.fullmatch(url):
+        raise ConfigError([config.diagnostic(["html", "baseurl"], (
+            f"html.baseurl must be the address where the site is published, such as "
+            f"https://owner.github.io/book/, got {url!r}"))])
+    return url if url.endswith("/") else url + "/"
+
+
+def config_warnings(settings: Settings) -> list[str]:
+    """What is valid but probably not meant: a repository and a site address left as shipped."""
+    found = []
+    repository = settings.repository
+    config = load_yaml(settings.root / "_config.yml", Path("_config.yml"))
+    if repository.url == PLACEHOLDER_REPOSITORY:
+        found.append(f"_config.yml:{config.line(['repository', 'url'])}: warning: repository.url is still the "
+                     f"placeholder {PLACEHOLDER_REPOSITORY}: the Colab and Binder links, the license link and "
+                     "the published site point there; set it to the book's own repository")
+    pages = f"https://{repository.owner.lower()}.github.io/{repository.name}/"
+    if settings.site_url and ".github.io/" in settings.site_url and settings.site_url != pages:
+        found.append(f"_config.yml:{config.line(['html', 'baseurl'])}: warning: html.baseurl is "
+                     f"{settings.site_url}, but GitHub Pages publishes {repository.url} at {pages}")
+    return found
+
+
 def load_settings(root: Path | str = ".") -> Settings:
+    """The book's settings; ConfigError (at its line) if _config.yml is missing or breaks its schema."""
     root = Path(root).resolve()
-    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
-    ours = config.get("bookbuild", {})
+    path = root / "_config.yml"
+    if not path.is_file():
+        raise ConfigError([Diagnostic(Path("_config.yml"), None, f"not found in {root}: run bookbuild in the "
+                                      "book's folder (the one with _config.yml), or name it with --root")])
+    config = load_yaml(path, Path("_config.yml"))
+    if config.data is None or not isinstance(config.data, dict):
+        raise ConfigError([Diagnostic(config.shown, 1, "the book's settings must be a YAML mapping "
+                                      "(keys such as title, repository and bookbuild)")])
+    if problems := schema_problems(config):
+        raise ConfigError(problems)
+    ours = config.data["bookbuild"]
     frameworks = tuple(
         Framework(
             name=name,
@@ -135,7 +269,7 @@ def load_settings(root: Path | str = ".") -> Settings:
             requirements=root / spec["requirements"],
             gpu_requirements=root / spec["gpu_requirements"],
             setup=spec["setup"].rstrip("\n"),
-            colab=bool(spec.get("colab", True)),
+            colab=spec.get("colab", True),
         )
         for name, spec in ours["frameworks"].items()
     )
@@ -151,7 +285,8 @@ def load_settings(root: Path | str = ".") -> Settings:
     names = [f.name for f in frameworks]
     default_tab = ours.get("default_tab", names[0])
     if default_tab not in names:
-        raise ConfigError(f"_config.yml: bookbuild.default_tab is {default_tab!r}, "
-                          f"not one of the frameworks ({', '.join(names)})")
-    return Settings(root=root, frameworks=frameworks, languages=languages, config=config,
-                    repository=load_repository(config), default_tab=default_tab)
+        raise ConfigError([config.diagnostic(["bookbuild", "default_tab"], (
+            f"bookbuild.default_tab is {default_tab!r}, not one of the frameworks ({', '.join(names)})"))])
+    return Settings(root=root, frameworks=frameworks, languages=languages, config=config.data,
+                    repository=load_repository(config), default_tab=default_tab,
+                    timeout=ours.get("timeout", DEFAULT_TIMEOUT_S), site_url=load_site_url(config))

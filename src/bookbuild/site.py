@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ import yaml
 from nbformat import NotebookNode
 
 from . import notebooks, progress, schedule
+from .files import write_atomic
 from .model import Chapter, Code, Prose
 from .settings import Settings
 from .texts import text
@@ -165,8 +167,11 @@ def edition_config(settings: Settings, lang: str, chapters: Sequence[Chapter]) -
     config.pop("bookbuild", None)
     language = settings.language(lang)
     config["title"] = language.title
-    config.setdefault("html", {})["extra_footer"] = text(
-        lang, "footer", license=settings.repository.file_url("LICENSE"))
+    html_options = config.setdefault("html", {})
+    html_options["extra_footer"] = text(lang, "footer", license=settings.repository.file_url("LICENSE"))
+    html_options.pop("baseurl", None)
+    if settings.site_url:  # Sphinx's html_baseurl: each page's <link rel="canonical">
+        html_options["baseurl"] = f"{settings.site_url}{lang}/"
     sphinx = config.setdefault("sphinx", {}).setdefault("config", {})
     sphinx["language"] = language.sphinx_language
     sphinx["bookbuild_frameworks"] = [[f.name, f.display_name] for f in settings.frameworks]
@@ -204,8 +209,7 @@ def write_edition(chapters: list[Chapter], settings: Settings, lang: str, source
             site_notebook(chapter, lang, settings)).encode()
     for path, content in files.items():
         if not path.exists() or path.read_bytes() != content:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content)
+            write_atomic(path, content)
     for path in source.rglob("*") if source.exists() else []:
         if path.is_file() and path not in files:
             path.unlink()
@@ -214,6 +218,11 @@ def write_edition(chapters: list[Chapter], settings: Settings, lang: str, source
 # The edition a reader last opened (set by static/bookbuild.js), so the front door remembers it.
 LANGUAGE_KEY = "dlbook-language"
 LOGO = Path(__file__).parent / "static" / "bookbuild-logo.svg"
+
+
+def front_page(settings: Settings) -> str:
+    """Each edition's first page, the root of _toc.yml (its index.html only redirects there)."""
+    return yaml.safe_load((settings.root / "_toc.yml").read_text(encoding="utf-8"))["root"] + ".html"
 
 
 def root_index(settings: Settings) -> str:
@@ -227,12 +236,18 @@ def root_index(settings: Settings) -> str:
       <em>{html.escape(text(lang.code, "read_edition"))} →</em></a></li>'''
         for lang in settings.languages)
     logo = LOGO.read_text(encoding="utf-8").strip()
+    published = ""  # where the site is published: its address, and each edition's
+    if settings.site_url:
+        root = html.escape(settings.site_url)
+        published = f'\n  <link rel="canonical" href="{root}">' + "".join(
+            f'\n  <link rel="alternate" hreflang="{lang.tag}" href="{root}{lang.code}/{front_page(settings)}">'
+            for lang in settings.languages)
     return f"""<!DOCTYPE html>
 <html lang="{settings.languages[0].tag}">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>{html.escape(" · ".join(lang.title for lang in settings.languages))}</title>
+  <title>{html.escape(" · ".join(lang.title for lang in settings.languages))}</title>{published}
   <link rel="icon" href="{codes[0]}/_static/bookbuild-logo.svg" type="image/svg+xml">
   <script>
     (function () {{
@@ -274,6 +289,30 @@ def root_index(settings: Settings) -> str:
 </body>
 </html>
 """
+
+
+SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
+XHTML = "http://www.w3.org/1999/xhtml"
+
+
+def sitemap(chapters: Sequence[Chapter], settings: Settings) -> str:
+    """sitemap.xml for the published site: the front page, then every page of every edition, each
+    with its counterparts in the other languages (hreflang alternates). No dates: a rebuild of an
+    unchanged book gives the same bytes."""
+    root = settings.site_url
+    ET.register_namespace("", SITEMAP)
+    ET.register_namespace("xhtml", XHTML)
+    urlset = ET.Element(f"{{{SITEMAP}}}urlset")
+    ET.SubElement(ET.SubElement(urlset, f"{{{SITEMAP}}}url"), f"{{{SITEMAP}}}loc").text = root
+    for page in sorted(f"chapters/{chapter.name}.html" for chapter in chapters):
+        for language in settings.languages:
+            url = ET.SubElement(urlset, f"{{{SITEMAP}}}url")
+            ET.SubElement(url, f"{{{SITEMAP}}}loc").text = f"{root}{language.code}/{page}"
+            for other in settings.languages:
+                ET.SubElement(url, f"{{{XHTML}}}link", rel="alternate", hreflang=other.tag,
+                              href=f"{root}{other.code}/{page}")
+    ET.indent(urlset)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(urlset, encoding="unicode") + "\n"
 
 
 # Sphinx's status lines, from which the progress display follows each edition's build.
@@ -374,7 +413,11 @@ def build_site(chapters: list[Chapter], settings: Settings,
                   file=sys.stderr)
     if failed:
         return 1
-    notebooks.write_atomic(html_dir / "index.html", root_index(settings))
+    write_atomic(html_dir / "index.html", root_index(settings))
+    if settings.site_url:
+        write_atomic(html_dir / "sitemap.xml", sitemap(chapters, settings))
+    else:
+        (html_dir / "sitemap.xml").unlink(missing_ok=True)
     print(f"HTML editions in {html_dir.relative_to(settings.root)}/: "
           + ", ".join(f"{lang}/index.html" for lang in settings.language_codes))
     return 0
