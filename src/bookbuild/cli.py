@@ -270,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{count} error{'' if count == 1 else 's'}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("bookbuild: interrupted; the kernels were stopped, and what had finished is kept", file=sys.stderr)
+        print("bookbuild: interrupted", file=sys.stderr)
         return 130
     except Exception as error:
         if debug:
