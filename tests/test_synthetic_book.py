@@ -24,5 +24,6 @@ def test_the_generated_book_checks_clean_and_every_section_runs_different_code(t
     keys = {execute.cache_key(notebooks.make_notebook(p.chapter, "en", p.framework, settings),
                               envs.fingerprint(p.framework.requirements)) for p in pairs}
     assert len(keys) == len(pairs)
+    assert (tmp_path / "chapters" / "chapter-002" / "section-015.lock.yml").exists()  # translations confirmed
     text = (tmp_path / "chapters" / "chapter-002" / "section-015.md").read_text()
     assert "Como na :numref:`sec_synthetic_14`, construímos um tensor" in text
