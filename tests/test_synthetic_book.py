@@ -6,8 +6,9 @@ import sys
 
 from conftest import REPO
 
-from bookbuild import envs, execute, notebooks, schedule
+from bookbuild import envs, execute, schedule
 from bookbuild.build import read_book
+from bookbuild.render_jupyter import make_notebook
 from bookbuild.settings import load_settings
 
 sys.path.insert(0, str(REPO / "scripts"))
@@ -21,7 +22,7 @@ def test_the_generated_book_checks_clean_and_every_section_runs_different_code(t
     chapters = read_book(settings)  # raises on any problem: labels, references, languages, toc
     pairs = [p for p in schedule.book_pairs(chapters, settings) if p.cells]
     assert len(pairs) == 23 * 3 and {p.cells for p in pairs} == {3}
-    keys = {execute.cache_key(notebooks.make_notebook(p.chapter, "en", p.framework, settings),
+    keys = {execute.cache_key(make_notebook(p.chapter, "en", p.framework, settings),
                               envs.fingerprint(p.framework.requirements)) for p in pairs}
     assert len(keys) == len(pairs)
     assert (tmp_path / "chapters" / "chapter-002" / "section-015.lock.yml").exists()  # translations confirmed

@@ -16,9 +16,11 @@ from nbformat import NotebookNode
 
 from . import envs, execute, notebooks, progress, schedule
 from .check import chapter_files, check_chapter, read_book
-from .crossref import book_anchors
+from .crossref import book_numbering
+from .files import notebook_path
 from .model import BookError, Chapter, Diagnostic
 from .read import read_chapter
+from .render_jupyter import make_notebook
 from .requirements import read_environment
 from .schedule import Pair, Shard, Timings
 from .settings import Settings
@@ -76,7 +78,7 @@ def book_notebooks(chapters: list[Chapter], settings: Settings, out: Path, repor
         report.pairs = schedule.shard_of(report.pairs, shard, timings.estimate)
     report.timings = timings
     fingerprints = {f.name: envs.fingerprint(f.requirements) for f in settings.frameworks}
-    anchors = book_anchors(chapters, settings)
+    numbering = book_numbering(chapters, settings)
 
     def hand_over(work: _Work) -> None:
         for index, (lang, notebook) in enumerate(work.books.items()):
@@ -84,9 +86,9 @@ def book_notebooks(chapters: list[Chapter], settings: Settings, out: Path, repor
 
     to_run: list[_Work] = []
     for pair in report.pairs:
-        work = _Work(pair, {lang: notebooks.notebook_path(out, lang, pair.framework.name, pair.chapter)
+        work = _Work(pair, {lang: notebook_path(out, lang, pair.framework.name, pair.chapter)
                             for lang in languages},
-                     {lang: notebooks.make_notebook(pair.chapter, lang, pair.framework, settings, anchors)
+                     {lang: make_notebook(pair.chapter, lang, pair.framework, settings, numbering)
                       for lang in languages})
         if execute.has_code(work.first):
             work.key = execute.cache_key(work.first, fingerprints[pair.framework.name])
@@ -189,7 +191,7 @@ def orphan_notebooks(chapters: list[Chapter], settings: Settings, folder: Path |
     """Notebooks under notebooks/ (or ``folder``) that no chapter produces any more (a chapter was
     renamed, say)."""
     folder = folder or settings.notebooks_dir
-    expected = {notebooks.notebook_path(folder, lang, framework, chapter)
+    expected = {notebook_path(folder, lang, framework, chapter)
                 for chapter in chapters for framework in settings.framework_names
                 for lang in settings.language_codes}
     return [p for p in sorted(folder.rglob("*.ipynb")) if p not in expected]
@@ -200,13 +202,13 @@ def stale_notebooks(chapters: list[Chapter], settings: Settings, folder: Path | 
     what the chapters produce now, if it does."""
     folder = folder or settings.notebooks_dir
     problems = []
-    anchors = book_anchors(chapters, settings)
+    numbering = book_numbering(chapters, settings)
     for chapter in chapters:
         for framework in settings.frameworks:
             for lang in settings.language_codes:
-                path = notebooks.notebook_path(folder, lang, framework.name, chapter)
+                path = notebook_path(folder, lang, framework.name, chapter)
                 shown = Path("notebooks") / path.relative_to(folder)
-                notebook = notebooks.make_notebook(chapter, lang, framework, settings, anchors)
+                notebook = make_notebook(chapter, lang, framework, settings, numbering)
                 if not path.exists():
                     problems.append(f"{shown}: missing")
                     continue

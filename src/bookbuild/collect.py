@@ -15,9 +15,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import notebooks
 from .build import stale_notebooks
-from .files import write_atomic
+from .files import notebook_path, write_atomic
 from .model import Chapter
 from .schedule import TIMINGS_FILE, Pair, Timings, book_pairs, timings_path
 from .settings import Settings
@@ -31,7 +30,7 @@ def export(pairs: Sequence[Pair], settings: Settings, dest: Path, timings: Timin
     copied = []
     for pair in pairs:
         for lang in settings.language_codes:
-            source = notebooks.notebook_path(settings.notebooks_dir, lang, pair.framework.name, pair.chapter)
+            source = notebook_path(settings.notebooks_dir, lang, pair.framework.name, pair.chapter)
             if source.exists():
                 target = dest / source.relative_to(settings.root)
                 target.parent.mkdir(parents=True, exist_ok=True)

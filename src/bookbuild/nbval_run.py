@@ -27,6 +27,7 @@ from pathlib import Path
 
 from . import envs, notebooks, progress, schedule
 from .build import read_book
+from .files import notebook_path
 from .model import Chapter
 from .nbval_plugin import EVENTS_FD
 from .schedule import Pair, Shard, Timings
@@ -58,7 +59,7 @@ def targets(pairs: Sequence[Pair], settings: Settings) -> tuple[list[Target], li
     found, missing = [], []
     for pair in pairs:
         for lang in settings.language_codes:
-            path = notebooks.notebook_path(settings.notebooks_dir, lang, pair.framework.name, pair.chapter)
+            path = notebook_path(settings.notebooks_dir, lang, pair.framework.name, pair.chapter)
             notebook = notebooks.load(path)
             code = [cell for cell in notebook.cells if cell.cell_type == "code"] if notebook else []
             shown = path.relative_to(settings.root).as_posix()

@@ -50,6 +50,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "section_reference": "Section {number}",
         "figure_reference": "Fig. {number}",
         "table_reference": "Table {number}",
+        # The setup cell's title: Colab shows it as a form, JupyterLab over the collapsed cell.
+        "setup_title": "Setup: seeds and, on Colab, the pinned versions",
     },
     "pt": {
         "language_name": "Português (Brasil)",
@@ -92,6 +94,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "section_reference": "Seção {number}",
         "figure_reference": "Fig. {number}",
         "table_reference": "Tabela {number}",
+        "setup_title": "Configuração: sementes e, no Colab, as versões fixadas",
     },
 }
 
