@@ -43,7 +43,7 @@ def test_a_rebuild_gives_the_same_notebook_plots_included(settings, framework):
     notebook = nbformat.read(committed, as_version=4)
     kernel = envs.ensure_kernel(settings.framework(framework))
     environment = library.kernel_environment(settings)
-    runs = [execute.run(notebook, kernel, settings.timeout, env=environment) for _ in range(2)]
+    runs = [execute.run(notebook, kernel, settings.timeout, env=environment).cells for _ in range(2)]
     assert [json.dumps(cell.outputs, sort_keys=True) for cell in runs[0]] == \
         [json.dumps(cell.outputs, sort_keys=True) for cell in runs[1]]
     [plot] = images(runs[0])
@@ -82,7 +82,7 @@ def nbval(tmp_path: Path, committed: tuple[str, str], rerun: tuple[str, str]) ->
                                                                               "display_name": "Python 3"}})
     path = tmp_path / "plot.ipynb"
     nbformat.write(notebook, path)
-    assert image_outputs([str(path)]) == 1
+    assert image_outputs(nbformat.read(path, as_version=4).cells) == 1
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--nbval", "-q",
                            "--nbval-sanitize-with", str(REPO / "tests/nbval-sanitize.cfg"), str(path)],
                           cwd=tmp_path, capture_output=True, text=True, check=False)

@@ -2,21 +2,26 @@
 
 For each language, write the edition's Jupyter Book source folder (its config from edition.py, one
 page per section from render_myst, the notebooks readers download, the chapters' assets), then
-build it with Sphinx, warnings as errors, and publish it only if the build succeeded. Nothing is
-executed here: the outputs come from the committed notebooks.
+build it with Sphinx, warnings as errors, and publish it only if the build succeeded. The editions
+build at once, one Sphinx process each. Nothing is executed here: the outputs come from the
+committed notebooks.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 from nbformat import NotebookNode
 
-from . import execute, notebooks, status, translation
+from . import execute, notebooks, progress, schedule, status, translation
 from .crossref import Numbering, book_numbering
 from .edition import STATUS_PAGE, edition_config, edition_toc
 from .files import notebook_path, write_atomic
@@ -80,38 +85,105 @@ def write_edition(chapters: list[Chapter], settings: Settings, lang: str, source
             path.unlink()
 
 
-def build_site(chapters: list[Chapter], settings: Settings) -> int:
-    """Build every edition with warnings as errors; publish each only if its build succeeded."""
+# Sphinx's status lines, from which the progress display follows each edition's build.
+SPHINX_STEP = re.compile(r"^(reading sources|writing output)\.\.\. \[\s*(\d+)%\] (\S+)")
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+@dataclass
+class Edition:
+    lang: str
+    source: Path
+    output: Path
+    status: int | None = None
+    errors: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.lang} edition"
+
+
+def build_edition(edition: Edition, shown: progress.Display, processes: list[subprocess.Popen]) -> None:
+    """One `jupyter-book build` with warnings as errors; Sphinx rebuilds only the pages whose source
+    changed. Its status lines feed the display: reading is the first half, writing the second."""
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    command = [str(jupyter_book), "build", str(edition.source), "--path-output",
+               str(edition.output), "--warningiserror", "--nitpick", "--keep-going"]
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as errors:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True, encoding="utf-8")
+        processes.append(process)
+        tail: list[str] = []
+        for line in process.stdout:
+            line = ANSI.sub("", line).rstrip()
+            tail = (tail + [line])[-30:]
+            step = SPHINX_STEP.match(line)
+            if step:
+                half = 0.0 if step[1] == "reading sources" else 0.5
+                shown.advance(edition.name, half + int(step[2]) / 200, f"{step[1].split()[0]} {step[3]}")
+        edition.status = process.wait()
+        errors.seek(0)
+        edition.errors = errors.read().strip() or "\n".join(tail)
+
+
+def publish(edition: Edition, html_dir: Path) -> None:
+    """Swap the built edition into _build/html/<lang>; readers never see a half-copied one."""
+    staged = html_dir / f".{edition.lang}.new"
+    shutil.rmtree(staged, ignore_errors=True)
+    shutil.copytree(edition.output / "_build" / "html", staged)
+    previous = html_dir / f".{edition.lang}.old"
+    shutil.rmtree(previous, ignore_errors=True)
+    if (html_dir / edition.lang).exists():
+        (html_dir / edition.lang).rename(previous)
+    staged.rename(html_dir / edition.lang)
+    shutil.rmtree(previous, ignore_errors=True)
+
+
+def build_site(chapters: list[Chapter], settings: Settings,
+               show: Callable[..., progress.Display] = progress.Display) -> int:
+    """Build every edition, all at once, with warnings as errors; publish each only if its build
+    succeeded, and the front page only if all did.
+
+    Sphinx's own parallel reading (-j) stays off: sphinx-multitoc-numbering (numbered tables of
+    contents), sphinx-jupyterbook-latex and sphinx-mathjax-offline do not declare themselves safe
+    for it, and Sphinx then warns, which -W makes an error. The editions are separate Sphinx
+    processes instead, one per core.
+    """
     html_dir = settings.build_dir / "html"
+    html_dir.mkdir(parents=True, exist_ok=True)
+    editions = [Edition(lang, settings.build_dir / "site" / lang, settings.build_dir / "editions" / lang)
+                for lang in settings.language_codes]
     numbering = book_numbering(chapters, settings)
-    for language in settings.languages:
-        lang = language.code
-        source = settings.build_dir / "site" / lang
-        output = settings.build_dir / "editions" / lang
-        try:
-            write_edition(chapters, settings, lang, source, numbering)
-        except StaleNotebook as error:
-            print(error, file=sys.stderr)
-            return 1
-        print(f"building the {lang} edition", flush=True)
-        jupyter_book = Path(sys.executable).parent / "jupyter-book"
-        command = [str(jupyter_book), "build", str(source), "--path-output",
-                   str(output), "--warningiserror", "--nitpick", "--keep-going", "--quiet"]
-        result = subprocess.run(command, capture_output=True, text=True)
-        if result.returncode != 0:
-            print(result.stdout, result.stderr, sep="\n", file=sys.stderr)
-            print(f"the {lang} edition failed to build; _build/html/{lang} is left as it was",
+    try:
+        for edition in editions:
+            write_edition(chapters, settings, edition.lang, edition.source, numbering)
+    except StaleNotebook as error:
+        print(error, file=sys.stderr)
+        return 1
+    processes: list[subprocess.Popen] = []
+    count = min(len(editions), schedule.cores())
+    with show("html", {edition.name: 1.0 for edition in editions}, workers=count) as shown:
+
+        def done(edition: Edition, outcome: None | Exception) -> None:
+            if isinstance(outcome, Exception):
+                edition.status, edition.errors = 1, f"{type(outcome).__name__}: {outcome}"
+
+        def stop() -> None:
+            for process in processes:
+                process.terminate()
+
+        schedule.Runner(count, started=lambda edition: shown.start(edition.name),
+                        finished=lambda edition, ok: shown.finish(edition.name, ok and edition.status == 0),
+                        stop=stop).run(editions, lambda edition: build_edition(edition, shown, processes), done)
+    failed = [edition for edition in editions if edition.status != 0]
+    for edition in editions:
+        if edition.status == 0:
+            publish(edition, html_dir)
+        else:
+            print(edition.errors, file=sys.stderr)
+            print(f"the {edition.lang} edition failed to build; _build/html/{edition.lang} is left as it was",
                   file=sys.stderr)
-            return 1
-        staged = html_dir / f".{lang}.new"
-        shutil.rmtree(staged, ignore_errors=True)
-        shutil.copytree(output / "_build" / "html", staged)
-        previous = html_dir / f".{lang}.old"
-        shutil.rmtree(previous, ignore_errors=True)
-        if (html_dir / lang).exists():
-            (html_dir / lang).rename(previous)
-        staged.rename(html_dir / lang)
-        shutil.rmtree(previous, ignore_errors=True)
+    if failed:
+        return 1
     write_atomic(html_dir / "index.html", root_index(settings))
     if settings.site_url:
         write_atomic(html_dir / "sitemap.xml", sitemap(chapters, settings))
