@@ -63,7 +63,7 @@ html: setup ## Build both HTML editions into _build/html/{en,pt}
 book: notebooks html ## Everything: notebooks and both HTML editions
 
 lab: envs ## Open notebooks/ in JupyterLab, each notebook with its framework's kernel
-	"$$(dirname "$$($(BOOKBUILD) env-python envs/jupyterlab.txt)")/jupyter" lab notebooks/
+	"$$($(BOOKBUILD) env-python envs/jupyterlab.txt)" -m jupyterlab notebooks/
 
 lint: setup ## ruff over the toolchain and its tests; actionlint over the CI workflows
 	$(BIN)/ruff check src tests scripts

@@ -75,14 +75,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def jupyter_command() -> Path:
-    """`jupyter` of the JupyterLab environment (envs/jupyterlab.txt), whose python JUPYTERLAB_PYTHON
-    names; its absence fails, so the test cannot pass unseen."""
+def jupyterlab_command() -> list[str]:
+    """JupyterLab of its environment (envs/jupyterlab.txt), whose python JUPYTERLAB_PYTHON names;
+    its absence fails, so the test cannot pass unseen. Run as a module: the environment's scripts
+    name, in their first line, the folder it was built in before it was moved into place."""
     python = os.environ.get("JUPYTERLAB_PYTHON")
-    if not python or not Path(python).with_name("jupyter").exists():
+    if not python or not Path(python).exists():
         pytest.fail("JUPYTERLAB_PYTHON does not name the python of an environment built from "
                     f"envs/jupyterlab.txt (it is {python!r}): run `make test-browser`", pytrace=False)
-    return Path(python).with_name("jupyter")
+    return [python, "-m", "jupyterlab"]
 
 
 @contextlib.contextmanager
@@ -102,7 +103,7 @@ def jupyterlab(root: Path) -> Iterator[Lab]:
     port, token = free_port(), secrets.token_hex(16)
     environment = {**os.environ, "JUPYTER_CONFIG_DIR": str(config), "JUPYTER_RUNTIME_DIR": str(root / ".runtime")}
     log = (root / "jupyterlab.log").open("w")
-    server = subprocess.Popen([str(jupyter_command()), "lab", f"--port={port}", f"--IdentityProvider.token={token}",
+    server = subprocess.Popen([*jupyterlab_command(), f"--port={port}", f"--IdentityProvider.token={token}",
                                f"--ServerApp.root_dir={root}"], env=environment, stdout=log, stderr=subprocess.STDOUT)
     lab = Lab(f"http://127.0.0.1:{port}/", token, root)
     try:
