@@ -93,6 +93,7 @@ class Figure:
     line: int
     label: str | None = None
     options: tuple[tuple[str, str], ...] = ()  # e.g. (("width", "300px"),)
+    alt: str | None = None  # what the image shows, for readers who cannot see it (:alt:)
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,11 @@ class Chapter:
     lock: object | None = None  # its translation lock, read once by translation.chapter_lock()
     default_framework: str = ""
     named_frameworks: frozenset[str] = frozenset()
+
+    @property
+    def folder(self) -> Path | None:
+        """The folder of the source file: its images are relative to it."""
+        return self.file.parent if self.file else None
 
     def has_framework(self, framework: str) -> bool:
         """Whether the chapter is written for ``framework``, by d2lbook's rule: a page without code
