@@ -29,6 +29,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "section_reference": "Section {number}",
         "figure_reference": "Fig. {number}",
         "table_reference": "Table {number}",
+        # Citations, worded as the bibliography style words them: (Glorot and Bengio, 2010).
+        "citation_and": "and",
+        "citation_et_al": "et al.",
+        "bibliography": "References",
     },
     "pt": {
         "language_name": "Português (Brasil)",
@@ -51,6 +55,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "section_reference": "Seção {number}",
         "figure_reference": "Fig. {number}",
         "table_reference": "Tabela {number}",
+        "citation_and": "e",
+        "citation_et_al": "et al.",
+        "bibliography": "Referências",
     },
 }
 
