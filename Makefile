@@ -14,8 +14,8 @@ CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup envs envs-gpu check references notebooks html book test unit lint freshness test-notebooks test-gpu \
-	test-browser chromium bench clean
+.PHONY: help setup envs envs-gpu check references status notebooks html book test unit lint freshness test-notebooks \
+	test-gpu test-browser chromium bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -35,7 +35,7 @@ envs: setup ## Create the kernel environments and register their Jupyter kernels
 envs-gpu: setup ## Create the GPU kernel environments (CUDA builds, GB each) and their kernels
 	$(BOOKBUILD) envs --gpu $(FRAMEWORK)
 
-check: setup ## Check every chapter (syntax, both languages, labels, references)
+check: setup ## Check every chapter (syntax, labels, references); translation gaps are warnings
 	$(BOOKBUILD) check
 
 references: setup ## Also list every :numref: that points forward in the table of contents (to review)
@@ -56,8 +56,11 @@ lint: setup ## ruff over the toolchain and its tests; actionlint over the CI wor
 unit: setup ## Unit tests of the toolchain, and the d2lbook differential test
 	D2LBOOK_PYTHON=$$($(BOOKBUILD) env-python envs/d2lbook.txt) $(BIN)/pytest -q -rs -m "not browser" tests
 
-freshness: setup ## Fail if notebooks/ differs from what chapters/ produce
-	$(BOOKBUILD) check --notebooks
+freshness: setup ## Fail if notebooks/ differs from what chapters/ produce, or a translation has a gap (strict)
+	$(BOOKBUILD) check --strict --notebooks
+
+status: setup ## Translation coverage per chapter and language (bookbuild status --json for CI)
+	$(BOOKBUILD) status
 
 test-notebooks: setup ## Re-run every notebook cell with nbval on the CPU kernels
 	$(BOOKBUILD) test-notebooks $(FRAMEWORK)
@@ -69,7 +72,7 @@ chromium: ## Install Debian's Chromium for the browser tests, if it is missing
 	@test -x $(CHROMIUM) || { echo "installing Debian's chromium for the browser tests"; \
 		$(SUDO) apt-get update && $(SUDO) apt-get install -y chromium fonts-dejavu-core; }
 
-test-browser: html chromium ## Browser tests of both editions, offline, in headless Chromium; screenshots in _build/screenshots/
+test-browser: html chromium ## Browser tests of both editions and of an imported chapter, offline, in headless Chromium
 	CHROMIUM=$(CHROMIUM) $(BIN)/pytest -q -m browser tests
 
 test: lint unit freshness test-notebooks html test-browser ## Every test (FRAMEWORK=x: nbval for x only); no GPU needed

@@ -25,6 +25,10 @@ def settings() -> Settings:
 def tiny_book(tmp_path: Path) -> Path:
     """A book root whose frameworks all run on the toolchain's own `python3` kernel, so that the
     cache and the execution can be tested in seconds."""
+    return write_tiny_book(tmp_path)
+
+
+def write_tiny_book(tmp_path: Path) -> Path:
     config = yaml.safe_load((REPO / "_config.yml").read_text())
     for name, framework in config["bookbuild"]["frameworks"].items():
         requirements = tmp_path / "envs" / f"{name}.txt"
@@ -33,6 +37,7 @@ def tiny_book(tmp_path: Path) -> Path:
         framework["requirements"] = str(requirements.relative_to(tmp_path))
         framework["setup"] = f"import random\nrandom.seed(0)\nFRAMEWORK = {name!r}\n"
     (tmp_path / "_config.yml").write_text(yaml.safe_dump(config))
+    (tmp_path / "glossary.yml").write_bytes((REPO / "glossary.yml").read_bytes())
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: chapters/part/section\n")
     (tmp_path / "chapters").mkdir()
     return tmp_path

@@ -9,6 +9,7 @@ edition, desktop and phone sized, to _build/screenshots/ for review.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -46,17 +47,26 @@ class QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
+@contextlib.contextmanager
+def serve(directory: Path) -> Iterator[str]:
+    """A folder on an ephemeral localhost port, for as long as the block runs."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(directory)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        thread.join()
+
+
 @pytest.fixture(scope="module")
 def site() -> Iterator[str]:
     """The built site on an ephemeral localhost port."""
     if not (SITE / "index.html").exists():
         pytest.fail("no site in _build/html: run `make html` (or `make test-browser`) first")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(SITE)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/"
-    server.shutdown()
-    thread.join()
+    with serve(SITE) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -79,7 +79,7 @@ def problems(err: str) -> str:
 def test_an_internal_error_is_one_line_asking_for_a_report(monkeypatch, capsys):
     from bookbuild import check
 
-    def broken(settings):
+    def broken(settings, **options):
         raise ValueError("a bug\nover two lines")
 
     monkeypatch.setattr(check, "read_book", broken)
@@ -94,7 +94,7 @@ def test_an_internal_error_is_one_line_asking_for_a_report(monkeypatch, capsys):
 def test_a_refusal_of_the_file_system_is_one_line(monkeypatch, capsys, tmp_path):
     from bookbuild import check
 
-    def refused(settings):
+    def refused(settings, **options):
         raise PermissionError(13, "Permission denied", str(tmp_path / "chapters"))
 
     monkeypatch.setattr(check, "read_book", refused)
@@ -105,7 +105,7 @@ def test_a_refusal_of_the_file_system_is_one_line(monkeypatch, capsys, tmp_path)
 def test_an_interrupt_is_one_line(monkeypatch, capsys):
     from bookbuild import check
 
-    def interrupted(settings):
+    def interrupted(settings, **options):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(check, "read_book", interrupted)

@@ -130,7 +130,8 @@ def convert_file(path: Path, settings: Settings, out: Path, *, lang: str | None,
     if problems:
         raise BookError(problems)
     chapter = read_chapter(path, settings)
-    problems = check_chapter(chapter, settings) if chapter.bilingual else list(chapter.diagnostics)
+    problems = [d for d in check_chapter(chapter, settings) if not d.warning] if chapter.bilingual \
+        else list(chapter.diagnostics)
     if not chapter.blocks and not problems:
         problems.append(Diagnostic(chapter.path, 1, "empty chapter: nothing to convert"))
     if problems:

@@ -1,16 +1,19 @@
 """Check the chapters as a book: rules that a single file's syntax cannot tell.
 
-The reader already reported unclosed blocks, unknown names and misplaced cells. Here: every prose
-block exists in every language, with the same headings as its partners; headings belong to a
-language; labels are unique across the book, and every reference has a target. Apart from the
-rules, ``forward_references`` lists the references that point ahead in the table of contents, for
-an author to review.
+The reader already reported unclosed blocks, unknown names and misplaced cells. Here: headings
+belong to a language, and a translation has the same headings as its original; labels are unique
+across the book, and every reference has a target. Gaps in the translation (missing, draft, stale,
+off the glossary) are warnings: the book builds with them, showing each gap to its readers, unless
+the check is strict. Apart from the rules, ``forward_references`` lists the references that point
+ahead in the table of contents, for an author to review.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+from . import glossary, translation
 from .model import BookError, Chapter, Diagnostic, OutlineEntry, Target
 from .read import read_chapter
 from .settings import Settings
@@ -32,13 +35,22 @@ def chapter_files(settings: Settings) -> tuple[list[Path], list[Diagnostic]]:
     return files, problems
 
 
-def read_book(settings: Settings) -> list[Chapter]:
-    """Read and check every chapter; raise every problem of every file at once."""
+def read_book(settings: Settings, *, strict: bool | None = None,
+              warnings: list[Diagnostic] | None = None) -> list[Chapter]:
+    """Read and check every chapter; raise every problem of every file at once.
+
+    Warnings (translation gaps) go to ``warnings`` when given; a strict check (``strict``, or by
+    default the book's ``translation.strict`` setting) raises them as errors.
+    """
     files, problems = chapter_files(settings)
     chapters = [read_chapter(path, settings) for path in files]
     problems += check_book(chapters, settings) + check_toc(chapters, settings)
-    if problems:
-        raise BookError(problems)
+    strict = settings.strict if strict is None else strict
+    errors = [replace(d, warning=False) if strict else d for d in problems if strict or not d.warning]
+    if errors:
+        raise BookError(errors)
+    if warnings is not None:
+        warnings.extend(sorted((d for d in problems if d.warning), key=lambda d: (str(d.path), d.line or 0)))
     return chapters
 
 
@@ -62,65 +74,27 @@ def check_chapter(chapter: Chapter, settings: Settings) -> list[Diagnostic]:
         if has_code and not chapter.code_cells(framework):
             error(1, f"chapter has no code cell of its own for {framework!r}: show every idea in every "
                   "framework (#@tab all alone does not count, as in d2lbook)")
-    for run in chapter.language_runs:
-        for lang, line, missing in unpaired(run, settings.language_codes):
-            error(line, f"prose block in {lang!r} has no {missing!r} counterpart "
-                  "(each language block needs a partner in every language, next to it)")
     found.extend(check_heading_pairs(chapter, settings))
-    return found
-
-
-def unpaired(run: list[tuple[str, int]], languages: tuple[str, ...]) -> list[tuple[str, int, str]]:
-    """The blocks of a run of language blocks that have no partner: (language, line, the missing
-    language). A run is a sequence of groups, one block per language each (en, pt, en, pt); a
-    language that comes again before its group is complete starts the next group, so an extra
-    block is blamed where it stands, not on the block after it."""
-    found: list[tuple[str, int, str]] = []
-    group: dict[str, int] = {}
-
-    def close() -> None:
-        for missing in (code for code in languages if code not in group):
-            found.extend((lang, line, missing) for lang, line in group.items())
-        group.clear()
-
-    if any(lang not in languages for lang, _ in run):
-        return []  # a block of an unknown language is reported already: the run cannot be paired
-    for lang, line in run:
-        if lang in group:
-            close()
-        group[lang] = line
-    close()
+    found.extend(translation.check_translations(chapter, settings))
     return found
 
 
 def check_heading_pairs(chapter: Chapter, settings: Settings) -> list[Diagnostic]:
-    """Paired language blocks must have the same headings, level by level: a heading that one
-    language lacks is a missing subsection in that edition (and breaks the section numbers)."""
-    reference = settings.language_codes[0]
-    starts: dict[str, list[int]] = {}  # every block's first line, by language
-    for run in chapter.language_runs:
-        for lang, line in run:
-            starts.setdefault(lang, []).append(line)
-
-    def block_of(heading: OutlineEntry) -> int:
-        return max((line for line in starts.get(heading.lang or "", []) if line <= heading.line), default=0)
-
-    headings: dict[tuple[str, int], list[OutlineEntry]] = {}
-    for heading in chapter.headings:
-        if heading.lang is not None:
-            headings.setdefault((heading.lang, block_of(heading)), []).append(heading)
-
+    """A translation must have the same headings as its original, level by level: a heading that
+    one language lacks is a missing subsection in that edition (and breaks the section numbers)."""
+    reference = settings.source_language
     found = []
-    for run in chapter.language_runs:
-        blocks: dict[str, list[int]] = {}
-        for lang, line in run:
-            blocks.setdefault(lang, []).append(line)
-        for lang, lines in blocks.items():
-            if lang == reference or lang not in settings.language_codes:
+    for passage in translation.passages(chapter, settings):
+        original = passage.blocks.get(reference)
+        if original is None:
+            continue
+        # A heading may share the marker's line (an error of its own), hence <= at the start.
+        model = [h for h in chapter.headings if h.lang == reference and original.line <= h.line < original.end]
+        for lang, block in passage.blocks.items():
+            if lang == reference:
                 continue
-            for ours, theirs in zip(lines, blocks.get(reference, []), strict=False):
-                found.extend(_compare_headings(chapter, lang, ours, headings.get((lang, ours), []),
-                                               reference, theirs, headings.get((reference, theirs), [])))
+            mine = [h for h in chapter.headings if h.lang == lang and block.line <= h.line < block.end]
+            found.extend(_compare_headings(chapter, lang, block.line, mine, reference, original.line, model))
     return found
 
 
@@ -208,9 +182,11 @@ def _starts_at(chapter: Chapter, target: Target) -> int:
 
 def check_book(chapters: list[Chapter], settings: Settings) -> list[Diagnostic]:
     """Every rule, over every chapter; an empty list means the book can be built."""
-    found: list[Diagnostic] = []
+    terms = glossary.load(settings)
+    found: list[Diagnostic] = list(terms.problems)
     for chapter in chapters:
         found.extend(check_chapter(chapter, settings))
+        found.extend(glossary.check_chapter(chapter, settings, terms))
     first_target = {}
     for chapter in chapters:
         for target in chapter.targets:

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from .model import BookError
+from .model import BookError, Diagnostic
 from .settings import config_warnings, load_settings
 
 INTERNAL_ERROR = 70  # EX_SOFTWARE
@@ -27,7 +27,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     settings = load_settings(args.root)
     for warning in config_warnings(settings):
         print(warning, file=sys.stderr)
-    chapters = read_book(settings)
+    warnings: list[Diagnostic] = []
+    chapters = read_book(settings, strict=True if args.strict else None, warnings=warnings)
+    for warning in warnings:
+        print(warning, file=sys.stderr)
+    if warnings:
+        print(f"{len(warnings)} warning{'' if len(warnings) == 1 else 's'} (translation gaps and glossary "
+              "findings; `bookbuild check --strict` fails on them)", file=sys.stderr)
     cells = {f: sum(len(c.code_cells(f)) for c in chapters) for f in settings.framework_names}
     varies = sum(1 for c in chapters for b in c.blocks if getattr(b, "varies", False))
     print(f"checked {len(chapters)} chapters: code cells "
@@ -54,6 +60,85 @@ def cmd_check(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 1
         print("notebooks/ is what the chapters produce")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from . import status
+    from .check import read_book
+
+    settings = load_settings(args.root)
+    rows = status.book_coverage(read_book(settings, strict=False), settings)
+    print(status.to_json(rows, settings) if args.json else status.to_table(rows, settings), end="")
+    return 0
+
+
+def cmd_confirm(args: argparse.Namespace) -> int:
+    """Record translations in their chapters' lock files (translation.py explains the lock)."""
+    from . import translation
+    from .check import chapter_files
+    from .read import read_chapter
+
+    settings = load_settings(args.root)
+    wanted: dict[Path, set[int] | None] = {}
+    for target in args.targets:
+        name, _, line = target.rpartition(":") if target.rpartition(":")[2].isdigit() else (target, "", "")
+        path = Path(name).resolve()
+        if not path.is_file():
+            args.parser.error(f"{name}: no such chapter file")
+        if line:
+            wanted[path] = (wanted.get(path) or set()) | {int(line)}
+        else:
+            wanted.setdefault(path, None)
+    files = list(wanted) or [path.resolve() for path in chapter_files(settings)[0]]
+    chapters = [read_chapter(path, settings) for path in files]
+    problems = [d for chapter in chapters for d in chapter.diagnostics]
+    if problems:
+        raise BookError(problems)
+    for chapter in chapters:
+        if translation.confirm(chapter, settings, wanted.get(chapter.file), everything=args.all):
+            print(f"{translation.lock_path(chapter.path)}: updated")
+    return 0
+
+
+def cmd_po(args: argparse.Namespace) -> int:
+    from . import po
+    from .check import read_book
+
+    settings = load_settings(args.root)
+    if args.lang and args.lang not in settings.translations:
+        args.parser.error(f"unknown translation language {args.lang!r} "
+                          f"(expected one of {', '.join(settings.translations)})")
+    languages = [args.lang] if args.lang else list(settings.translations)
+    if args.action == "export":
+        changed = po.export(read_book(settings, strict=False), settings, languages)
+        print(f"{len(changed)} PO files written under locale/")
+    else:
+        files = [Path(f) for f in args.files] or po.po_files(settings, languages)
+        changed = po.import_po(files, settings)
+        for path in changed:
+            print(f"{path.relative_to(settings.root)}: updated")
+        print(f"{len(files)} PO files read, {len(changed)} files changed")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .importer import import_chapter
+
+    settings = load_settings(args.root)
+    out = Path(args.out)
+    report = import_chapter(Path(args.source), out, settings, translation_file=Path(args.pt) if args.pt else None,
+                            reviewed=args.reviewed, force=args.force)
+    for note in report.notes:
+        print(note, file=sys.stderr)
+    lock = out.with_suffix(".lock.yml")
+    print(f"wrote {out}" + (f" and {lock.name}" if lock.exists() else "") + f"; {len(report.notes)} notes")
+    toc = settings.root / "_toc.yml"
+    absolute = out.resolve()
+    if absolute.is_relative_to(settings.chapters_dir) and toc.exists():
+        entry = absolute.relative_to(settings.root).with_suffix("").as_posix()
+        if entry not in toc.read_text(encoding="utf-8"):
+            print(f"next: list `- file: {entry}` in _toc.yml, then run `make check`")
     return 0
 
 
@@ -159,6 +244,29 @@ def make_parser() -> Parser:
     check.add_argument("--notebooks", action="store_true", help="also fail if notebooks/ is stale")
     check.add_argument("--references", action="store_true",
                        help="also list every :numref: that points forward in the table of contents")
+    check.add_argument("--strict", action="store_true",
+                       help="fail on translation gaps and glossary findings too (also: translation.strict)")
+
+    status = command("status", cmd_status, "translation coverage per chapter and language")
+    status.add_argument("--json", action="store_true", help="as JSON, for CI and badges")
+
+    confirm = command("confirm", cmd_confirm,
+                      "record translations as made from their source's current text (the lock files)")
+    confirm.add_argument("targets", nargs="*", metavar="FILE[:LINE]",
+                         help="chapters (default: all); with :LINE, also confirm the stale passage there")
+    confirm.add_argument("--all", action="store_true", help="confirm stale translations too")
+
+    gettext = command("po", cmd_po, "PO files for translation tools: export, or import them back")
+    gettext.add_argument("action", choices=["export", "import"])
+    gettext.add_argument("files", nargs="*", help="import: the PO files (default: all under locale/)")
+    gettext.add_argument("--lang", help="one translation language (default: all)")
+
+    importing = command("import", cmd_import, "turn existing material into a bilingual chapter")
+    importing.add_argument("source", help="an interleaved or monolingual file, or the original of --pt")
+    importing.add_argument("--pt", help="the translation of SOURCE, as a separate file: aligned by structure")
+    importing.add_argument("--out", required=True, help="the chapter to write, e.g. chapters/part/name.md")
+    importing.add_argument("--reviewed", action="store_true", help="the translations are reviewed (no :draft:)")
+    importing.add_argument("--force", action="store_true", help="replace --out if it exists")
 
     command("notebooks", cmd_notebooks, "write and execute notebooks/ (cached)")
 

@@ -147,3 +147,13 @@ def _mappings(node: yaml.Node | None) -> list[yaml.MappingNode]:
         elif isinstance(current, yaml.SequenceNode):
             stack.extend(current.value)
     return found
+
+
+def write_all(contents: dict[Path, str]) -> list[Path]:
+    """Write several files, each atomically, only those whose content changes; returns those.
+    Callers check everything first, so that bad input leaves every file as it was."""
+    changed = [path for path, text in contents.items()
+               if not path.exists() or path.read_text(encoding="utf-8") != text]
+    for path in changed:
+        write_atomic(path, contents[path])
+    return changed

@@ -26,12 +26,16 @@ class Diagnostic:
     line: int | None
     message: str
     column: int | None = None
+    # A translation gap (missing, draft, stale, glossary): reported, but the book still builds,
+    # unless the check is strict.
+    warning: bool = False
 
     def __str__(self) -> str:
         where = str(self.path)
         if self.line is not None:
             where += f":{self.line}" + (f":{self.column}" if self.column is not None else "")
-        return f"{where}: {' '.join(self.message.splitlines())}"  # one line, always
+        kind = "warning: " if self.warning else ""
+        return f"{where}: {kind}{' '.join(self.message.splitlines())}"  # one line, always
 
 
 class BookError(Exception):
@@ -120,6 +124,7 @@ class Prose:
     line: int
     lang: str | None = None
     frameworks: frozenset[str] | None = None
+    block: int | None = None  # index of its language block in ``Chapter.language_blocks``
 
     def shown_to(self, lang: str, framework: str) -> bool:
         return (self.lang is None or self.lang == lang) and (
@@ -193,6 +198,40 @@ class OutlineEntry:
     title: str
 
 
+@dataclass(frozen=True)
+class LanguageBlock:
+    """One ``:begin_lang:`` … ``:end_lang:`` block as written: what a translator works on.
+
+    ``text`` is the source between the markers, verbatim, without a ``:draft:`` mark; translation
+    states, PO entries and imports all read it from here."""
+
+    lang: str
+    line: int  # the :begin_lang: line
+    end: int  # the :end_lang: line
+    text: str
+    run: int  # language blocks with only blank lines between them share a run
+    draft: int | None = None  # the line of its `:draft:` mark: an unreviewed translation
+
+
+# The state of a passage in a language: the translation is done, an unreviewed draft, out of date
+# with its source (stale), or missing. The source language's own text is translated or missing.
+TRANSLATED, DRAFT, STALE, MISSING = "translated", "draft", "stale", "missing"
+STATES = (TRANSLATED, DRAFT, STALE, MISSING)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A passage of the book in every language: the language blocks that translate each other, and
+    the state of each language (computed by translation.py from the chapter and its lock file)."""
+
+    blocks: dict[str, LanguageBlock]  # by language; a missing language has none
+    states: dict[str, str]  # by language, every language of the book
+
+    @property
+    def line(self) -> int:
+        return min(block.line for block in self.blocks.values())
+
+
 Block = Prose | Code
 
 
@@ -208,7 +247,11 @@ class Chapter:
     headings: list[OutlineEntry] = field(default_factory=list)  # every top-level heading, in order
     # Consecutive language blocks, as (language, line): each run must hold every language.
     language_runs: list[list[tuple[str, int]]] = field(default_factory=list)
+    language_blocks: list[LanguageBlock] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    file: Path | None = None  # where it was read from, for the files beside it (its translation lock)
+    passages: list[Passage] | None = None  # set once by translation.passages()
+    lock: object | None = None  # its translation lock, read once by translation.chapter_lock()
     default_framework: str = ""
     named_frameworks: frozenset[str] = frozenset()
 

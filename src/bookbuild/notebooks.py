@@ -17,9 +17,10 @@ import nbformat
 from nbformat import NotebookNode
 from packaging.utils import canonicalize_name
 
+from . import translation
 from .crossref import Anchor, plain_references
 from .files import write_atomic
-from .model import Chapter, Code, Prose
+from .model import MISSING, Chapter, Code, Prose
 from .requirements import read_environment
 from .settings import Framework, Settings
 from .texts import text
@@ -125,14 +126,34 @@ def code_cell(source: str, tags: list[str]) -> NotebookNode:
     return cell
 
 
+def translation_notice(state: str, text_lang: str, lang: str, settings: Settings, edit_url: str) -> tuple[str, str]:
+    """The markdown that opens and closes a passage shown with a notice (missing, draft or stale
+    translation): a one-line note with an edit link and, around text in another language, a
+    ``lang`` attribute for screen readers and browser translation."""
+    note = f"> *{text(lang, 'translation_' + state)}* [{text(lang, 'translation_edit')}]({edit_url})"
+    if state != MISSING:
+        return note, ""
+    tag = settings.language(text_lang).tag
+    return f'{note}\n\n<div lang="{tag}">', "</div>"
+
+
 def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: Settings,
                   anchors: dict[str, Anchor] | None = None) -> NotebookNode:
     """The notebook of one language and framework, without outputs. ``anchors`` numbers the
     book's labels, so that references read "Section 1.2" as in the HTML (see crossref)."""
     cells: list[NotebookNode] = []
     prose: list[str] = []
+    shown = translation.edition_blocks(chapter, lang, settings)
+    edit_url = settings.repository.edit_url(f"chapters/{chapter.name}.md")
+    open_notice: list = [None, ""]  # the language block whose notice is open, and its closing text
+
+    def close_notice() -> None:
+        if open_notice[0] is not None and open_notice[1]:
+            prose.append(open_notice[1])
+        open_notice[:] = [None, ""]
 
     def flush_prose() -> None:
+        close_notice()
         if prose:
             cells.append(new_cell("markdown", "\n\n".join(prose)))
             prose.clear()
@@ -144,8 +165,22 @@ def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: S
         cells.append(code_cell(setup_source(framework), ["setup"]))
     for block in chapter.blocks:
         if isinstance(block, Prose):
-            if block.shown_to(lang, framework.name):
-                prose.append(plain_references(block.text, lang, chapter, anchors or {}))
+            if block.block is None:
+                if block.shown_to(lang, framework.name):
+                    close_notice()
+                    prose.append(plain_references(block.text, lang, chapter, anchors or {}))
+                continue
+            if block.block not in shown or not (block.frameworks is None or framework.name in block.frameworks):
+                continue
+            if open_notice[0] != block.block:
+                close_notice()
+                notice = shown[block.block]
+                if notice is not None:
+                    opening, closing = translation_notice(*notice, lang, settings, edit_url)
+                    prose.append(opening)
+                    open_notice[:] = [block.block, closing]
+            # The text's own language words its references: "Section 1.2" in an untranslated passage.
+            prose.append(plain_references(block.text, block.lang or lang, chapter, anchors or {}))
         elif framework.name in block.frameworks:
             flush_prose()
             cells.append(code_cell(block.source, cell_tags(block)))

@@ -44,6 +44,7 @@ from .model import (
     Figure,
     Heading,
     Inline,
+    LanguageBlock,
     Markdown,
     OutlineEntry,
     Part,
@@ -60,6 +61,7 @@ from .settings import Settings
 MARKERS: dict[str, str | None] = {
     "begin_lang": "a language code",
     "end_lang": None,
+    "draft": None,  # first line of a translation's language block: not reviewed yet
     "begin_tab": "framework names",
     "end_tab": None,
     "label": "a label name",
@@ -229,6 +231,7 @@ class _Block:
     lang: str | None
     frameworks: frozenset[str] | None
     parts: list[Part] = field(default_factory=list)
+    block: int | None = None  # its language block, by index in the chapter's language_blocks
 
     def add(self, part: Part, merge: bool = True) -> int:
         """Append a part (merging plain markdown with the one before); return its index."""
@@ -277,6 +280,10 @@ class _Reader:
     run_open: bool = False  # the last thing read was the end of a language block
     # Frameworks named by a `#@tab` line or a `:begin_tab:` block (not by `all`), as d2lbook counts.
     named_frameworks: set[str] = field(default_factory=set)
+    # The language blocks as written, for translation states, PO files and imports.
+    language_blocks: list[LanguageBlock] = field(default_factory=list)
+    draft: int | None = None  # the open language block's :draft: line
+    seen_prose: bool = False  # the open language block has prose already
 
     def error(self, line: int, message: str) -> None:
         self.diagnostics.append(Diagnostic(self.path, line, message))
@@ -349,9 +356,10 @@ class _Reader:
     def current_prose(self, line: int) -> _Block:
         lang = self.lang[0] if self.lang else None
         frameworks = self.tab[0] if self.tab else None
+        self.seen_prose = True
         if self.prose is None or (self.prose.lang, self.prose.frameworks) != (lang, frameworks):
             self.close_prose()
-            self.prose = _Block(line, lang, frameworks)
+            self.prose = _Block(line, lang, frameworks, block=len(self.language_blocks) if self.lang else None)
             self.items.append(self.prose)
         return self.prose
 
@@ -551,6 +559,7 @@ class _Reader:
         if len(names) != 1 or names[0] not in self.settings.language_codes:
             names = ["?"]  # reported: its blocks are not paired
         self.lang = (names[0], number)
+        self.draft, self.seen_prose = None, False
         if not self.run_open:
             self.language_runs.append([])
         self.language_runs[-1].append((names[0], number))
@@ -562,8 +571,22 @@ class _Reader:
         if not self.lang:
             self.error(number, "stray :end_lang: with no open language block")
             return
+        start = self.lang[1]
+        body = [line for n, line in enumerate(self.lines[start:number - 1], start=start + 1) if n != self.draft]
+        self.language_blocks.append(LanguageBlock(
+            lang=self.lang[0], line=start, end=number, text="\n".join(body),
+            run=len(self.language_runs) - 1, draft=self.draft))
         self.lang = None
         self.run_open = True
+
+    def on_draft(self, argument: str | None, number: int) -> None:
+        """``:draft:``, first in a translation's language block: the translation is not reviewed yet."""
+        if not self.lang or self.seen_prose or self.draft:
+            self.error(number, ":draft: must be the first line of a translation's language block")
+        elif self.lang[0] == self.settings.source_language:
+            self.error(number, f":draft: marks a translation, but {self.lang[0]!r} is the book's source language")
+        else:
+            self.draft = number
 
     def on_begin_tab(self, argument: str | None, number: int) -> None:
         if self.tab:
@@ -784,7 +807,7 @@ def read_chapter(path: Path, settings: Settings, text: str | None = None) -> Cha
     shown = absolute.relative_to(settings.root) if absolute.is_relative_to(settings.root) else path
     in_book = absolute.is_relative_to(settings.chapters_dir)
     name = absolute.relative_to(settings.chapters_dir).with_suffix("").as_posix() if in_book else path.stem
-    chapter = Chapter(path=shown, name=name, default_framework=settings.default_framework)
+    chapter = Chapter(path=shown, name=name, default_framework=settings.default_framework, file=absolute)
     try:
         text = read_text(path, shown) if text is None else decode(text.encode("utf-8", "surrogateescape"), shown)
     except BookError as error:
@@ -801,11 +824,12 @@ def read_chapter(path: Path, settings: Settings, text: str | None = None) -> Cha
         if collecting:
             gc.enable()
     chapter.blocks = [
-        item if isinstance(item, Code) else Prose(tuple(item.parts), item.line, item.lang, item.frameworks)
+        item if isinstance(item, Code) else Prose(tuple(item.parts), item.line, item.lang, item.frameworks, item.block)
         for item in reader.items
     ]
     chapter.targets, chapter.references, chapter.headings = reader.targets, reader.references, reader.headings
     chapter.language_runs, chapter.diagnostics = reader.language_runs, reader.diagnostics
+    chapter.language_blocks = reader.language_blocks
     chapter.named_frameworks = frozenset(reader.named_frameworks)
     return chapter
 

@@ -54,8 +54,12 @@ class Repository:
     def url(self) -> str:
         return f"https://github.com/{self.owner}/{self.name}"
 
-    def file_url(self, path: str) -> str:
-        return f"{self.url}/blob/{self.branch}/{path}"
+    def file_url(self, path: str, line: int | None = None) -> str:
+        return f"{self.url}/blob/{self.branch}/{path}" + (f"#L{line}" if line else "")
+
+    def edit_url(self, path: str) -> str:
+        """GitHub's editor for a file of the branch: where a reader fixes or translates a passage."""
+        return f"{self.url}/edit/{self.branch}/{path}"
 
     def colab_url(self, path: str) -> str:
         return f"https://colab.research.google.com/github/{self.owner}/{self.name}/blob/{self.branch}/{path}"
@@ -76,6 +80,9 @@ class Settings:
     default_tab: str  # the framework a reader sees first, until they pick another
     timeout: int = DEFAULT_TIMEOUT_S  # seconds a cell may run, unless it says `#@timeout`
     site_url: str | None = None  # where the site is published (html.baseurl), ending in "/"
+    source_language: str = "en"  # the language the book is written in; the others translate it
+    strict: bool = False  # translation gaps and glossary findings fail `check`, as `check --strict` does
+    glossary: Path | None = None  # English term → approved translations (see glossary.py)
 
     @cached_property
     def framework_names(self) -> tuple[str, ...]:
@@ -84,6 +91,11 @@ class Settings:
     @cached_property
     def language_codes(self) -> tuple[str, ...]:
         return tuple(lang.code for lang in self.languages)
+
+    @property
+    def translations(self) -> tuple[str, ...]:
+        """Every language but the source one."""
+        return tuple(code for code in self.language_codes if code != self.source_language)
 
     @property
     def default_framework(self) -> str:
@@ -143,6 +155,11 @@ SCHEMA = {
                 },
                 "default_tab": TEXT,
                 "timeout": {"type": "integer", "minimum": 1},
+                "translation": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {"source": TEXT, "strict": {"type": "boolean"}, "glossary": TEXT},
+                },
                 "frameworks": {
                     "type": "object",
                     "minProperties": 1,
@@ -287,6 +304,15 @@ def load_settings(root: Path | str = ".") -> Settings:
     if default_tab not in names:
         raise ConfigError([config.diagnostic(["bookbuild", "default_tab"], (
             f"bookbuild.default_tab is {default_tab!r}, not one of the frameworks ({', '.join(names)})"))])
+    translation = ours.get("translation", {})
+    codes = [lang.code for lang in languages]
+    source = translation.get("source", codes[0])
+    if source not in codes:
+        raise ConfigError([config.diagnostic(["bookbuild", "translation", "source"], (
+            f"bookbuild.translation.source is {source!r}, not one of the languages ({', '.join(codes)})"))])
+    glossary = translation.get("glossary")
     return Settings(root=root, frameworks=frameworks, languages=languages, config=config.data,
                     repository=load_repository(config), default_tab=default_tab,
-                    timeout=ours.get("timeout", DEFAULT_TIMEOUT_S), site_url=load_site_url(config))
+                    timeout=ours.get("timeout", DEFAULT_TIMEOUT_S), site_url=load_site_url(config),
+                    source_language=source, strict=translation.get("strict", False),
+                    glossary=root / glossary if glossary else None)

@@ -25,7 +25,7 @@ import nbformat
 import yaml
 from nbformat import NotebookNode
 
-from . import notebooks
+from . import notebooks, status, translation
 from .files import write_atomic
 from .model import Chapter, Code, Prose
 from .settings import Settings
@@ -33,6 +33,8 @@ from .texts import text
 
 # Where each edition serves the committed notebooks of its language, for "Download notebook".
 DOWNLOADS = "notebooks"
+# The page listing the translation's gaps, at the root of each edition.
+STATUS_PAGE = "translation-status"
 # Strings `sphinx_reader` puts on the pages, in the edition's language.
 PAGE_TEXTS = ("language_switch", "run_title", "open_colab", "launch_binder", "download_notebook", "search")
 
@@ -63,6 +65,13 @@ def framework_prose_tabs(blocks: list[Prose], settings: Settings) -> str:
     return "::::{tab-set}\n:sync-group: framework\n\n" + "\n\n".join(items) + "\n::::"
 
 
+def translation_notice(state: str, text_lang: str, lang: str, settings: Settings, edit_url: str) -> tuple[str, str]:
+    """The MyST that opens and closes a passage shown with a notice (see sphinx_translation.py)."""
+    note = f"{text(lang, 'translation_' + state)} [{text(lang, 'translation_edit')}]({edit_url})"
+    return (f"```{{translation-notice}} {state} {settings.language(text_lang).tag}\n{note}\n```",
+            "```{translation-end}\n```")
+
+
 def site_notebook(chapter: Chapter, lang: str, settings: Settings) -> NotebookNode:
     """One page of one edition: the language's prose and every framework's executed cells."""
     executed = {}
@@ -82,12 +91,24 @@ def site_notebook(chapter: Chapter, lang: str, settings: Settings) -> NotebookNo
     pending_code: list[Code] = []
     pending_tabs: list[Prose] = []
     group_number = 0
+    shown = translation.edition_blocks(chapter, lang, settings)
+    edit_url = settings.repository.edit_url(f"chapters/{chapter.name}.md")
+    notice: list = [None, ""]  # the language block whose notice is open, and the text that closes it
 
-    def flush() -> None:
-        nonlocal group_number
+    def flush_tabs() -> None:
         if pending_tabs:
             markdown.append(framework_prose_tabs(pending_tabs, settings))
             pending_tabs.clear()
+
+    def close_notice() -> None:
+        flush_tabs()
+        if notice[0] is not None:
+            markdown.append(notice[1])
+        notice[:] = [None, ""]
+
+    def flush() -> None:
+        nonlocal group_number
+        close_notice()
         if markdown:
             cells.append(nbformat.v4.new_markdown_cell("\n\n".join(markdown)))
             markdown.clear()
@@ -108,12 +129,18 @@ def site_notebook(chapter: Chapter, lang: str, settings: Settings) -> NotebookNo
             if markdown or pending_tabs:
                 flush()
             pending_code.append(block)
-        elif block.lang in (None, lang):
+        elif block.lang is None or block.block in shown:
             if pending_code:
                 flush()
+            if notice[0] is not None and notice[0] != block.block:
+                close_notice()
+            if block.block is not None and notice[0] != block.block and shown[block.block] is not None:
+                flush_tabs()
+                opening, closing = translation_notice(*shown[block.block], lang, settings, edit_url)  # type: ignore[misc]
+                markdown.append(opening)
+                notice[:] = [block.block, closing]
             if block.frameworks is None:
-                if pending_tabs:
-                    flush()
+                flush_tabs()
                 markdown.append(block.text)
             else:
                 pending_tabs.append(block)
@@ -187,19 +214,32 @@ def edition_config(settings: Settings, lang: str, chapters: Sequence[Chapter]) -
     return config
 
 
+def edition_toc(settings: Settings, lang: str) -> dict:
+    """The book's table of contents, plus an unnumbered last part with the translation status page."""
+    toc = yaml.safe_load((settings.root / "_toc.yml").read_text(encoding="utf-8"))
+    if "parts" not in toc:
+        part = {key: toc.pop(key) for key in ("chapters",) if key in toc}
+        toc["parts"] = [{**part, **toc.get("options", {})}] if part else []
+    toc["parts"].append({"caption": text(lang, "contribute"), "numbered": False,
+                         "chapters": [{"file": STATUS_PAGE}]})
+    return toc
+
+
 def write_edition(chapters: list[Chapter], settings: Settings, lang: str, source: Path) -> None:
     """The edition's Jupyter Book source folder. Unchanged files keep their timestamps, so that
     Sphinx rebuilds only the pages whose content changed."""
     files = {source / "_config.yml": yaml.safe_dump(edition_config(settings, lang, chapters), allow_unicode=True,
                                                     sort_keys=False).encode(),
-             source / "_toc.yml": (settings.root / "_toc.yml").read_bytes()}
+             source / "_toc.yml": yaml.safe_dump(edition_toc(settings, lang), allow_unicode=True,
+                                                 sort_keys=False).encode(),
+             source / f"{STATUS_PAGE}.md": status.status_page(chapters, lang, settings).encode()}
     for framework in settings.framework_names:
         for chapter in chapters:
             committed = notebooks.notebook_path(settings.notebooks_dir, lang, framework, chapter)
             if committed.exists():
                 files[source / "_extra" / DOWNLOADS / framework / f"{chapter.name}.ipynb"] = committed.read_bytes()
     for asset in settings.chapters_dir.rglob("*"):
-        if asset.is_file() and asset.suffix != ".md":
+        if asset.is_file() and asset.suffix != ".md" and not asset.name.endswith(translation.LOCK_SUFFIX):
             files[source / "chapters" / asset.relative_to(settings.chapters_dir)] = asset.read_bytes()
     for chapter in chapters:
         files[source / "chapters" / f"{chapter.name}.ipynb"] = notebooks.dumps(
