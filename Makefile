@@ -14,7 +14,7 @@ CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup envs envs-gpu check references status notebooks html book test unit lint freshness test-notebooks \
+.PHONY: help setup envs envs-gpu check references status notebooks html preview book test unit lint freshness test-notebooks \
 	test-gpu test-browser chromium bench clean
 
 help: ## Show this help
@@ -46,6 +46,10 @@ notebooks: setup ## Write notebooks/ from chapters/, executing only what changed
 
 html: setup ## Build both HTML editions into _build/html/{en,pt}
 	$(BOOKBUILD) html
+
+preview: setup ## The whole book in seconds, no kernel: notebooks without new outputs, then both HTML editions
+	$(BOOKBUILD) notebooks --no-execute
+	$(BOOKBUILD) html --preview
 
 book: notebooks html ## Everything: notebooks and both HTML editions
 

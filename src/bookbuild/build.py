@@ -29,6 +29,8 @@ class Report:
     kernels_started: int = 0
     written: list[Path] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    # Executed notebooks whose code changed, left as they are by a build that runs no kernel.
+    kept: list[Path] = field(default_factory=list)
 
 
 def book_notebooks(chapters: list[Chapter], settings: Settings, out: Path, report: Report, *, languages=None,
@@ -44,8 +46,6 @@ def book_notebooks(chapters: list[Chapter], settings: Settings, out: Path, repor
     anchors = book_anchors(chapters, settings)
     for chapter in chapters:
         for framework in settings.frameworks:
-            if not chapter.has_framework(framework.name):
-                continue  # as d2lbook, which writes no notebook for a framework a file never names
             paths = {lang: notebooks.notebook_path(out, lang, framework.name, chapter) for lang in languages}
             books = {lang: notebooks.make_notebook(chapter, lang, framework, settings, anchors)
                      for lang in languages}
@@ -73,11 +73,16 @@ def build_notebooks(chapters: list[Chapter], settings: Settings, out: Path, *, l
                     execute_code: bool = True, log=print) -> Report:
     """Write every (language, framework) notebook of the chapters below ``out``.
 
-    A (chapter, framework) pair whose code fails leaves its earlier notebooks untouched.
+    A (chapter, framework) pair whose code fails leaves its earlier notebooks untouched. Without
+    ``execute_code`` (a preview), a notebook that holds outputs is never replaced by one with
+    fewer: its code changed, and only running it can make it right again (``report.kept``).
     """
     report = Report()
     for path, notebook in book_notebooks(chapters, settings, out, report, languages=languages,
                                          execute_code=execute_code, log=log):
+        if not execute_code and refusals([(path, notebook)]):
+            report.kept.append(path)
+            continue
         if notebooks.save(notebook, path):
             report.written.append(path)
     return report

@@ -149,10 +149,16 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     settings = load_settings(args.root)
     chapters = read_book(settings)
-    report = build_notebooks(chapters, settings, settings.notebooks_dir)
+    report = build_notebooks(chapters, settings, settings.notebooks_dir, execute_code=not args.no_execute)
     for orphan in orphan_notebooks(chapters, settings):
+        if args.no_execute:
+            print(f"{orphan.relative_to(settings.root)}: no chapter produces it (`make notebooks` removes it)")
+            continue
         orphan.unlink()
         print(f"removed {orphan.relative_to(settings.root)}: no chapter produces it")
+    for path in report.kept:
+        print(f"{path.relative_to(settings.root)}: kept with its outputs; its code changed, and the preview "
+              "shows the new code without them (`make notebooks` runs it)")
     return _report(report, start)
 
 
@@ -204,7 +210,7 @@ def cmd_html(args: argparse.Namespace) -> int:
     from .site import build_site
 
     settings = load_settings(args.root)
-    return build_site(read_book(settings), settings)
+    return build_site(read_book(settings), settings, preview=args.preview)
 
 
 def cmd_test_notebooks(args: argparse.Namespace) -> int:
@@ -268,7 +274,10 @@ def make_parser() -> Parser:
     importing.add_argument("--reviewed", action="store_true", help="the translations are reviewed (no :draft:)")
     importing.add_argument("--force", action="store_true", help="replace --out if it exists")
 
-    command("notebooks", cmd_notebooks, "write and execute notebooks/ (cached)")
+    built = command("notebooks", cmd_notebooks, "write and execute notebooks/ (cached)")
+    built.add_argument("--no-execute", action="store_true",
+                       help="start no kernel: write every notebook, with the outputs of an earlier run of the "
+                       "same code; an executed notebook whose code changed is kept as it is (a preview)")
 
     convert = command("convert", cmd_convert, "convert one chapter file into notebooks")
     convert.add_argument("file")
@@ -286,7 +295,9 @@ def make_parser() -> Parser:
     env_path = command("env-python", cmd_env_path, "python of an environment for a requirements file")
     env_path.add_argument("requirements")
 
-    command("html", cmd_html, "build both HTML editions from notebooks/")
+    html = command("html", cmd_html, "build both HTML editions from notebooks/")
+    html.add_argument("--preview", action="store_true",
+                      help="show code that changed since its notebook ran, without outputs, instead of stopping")
 
     nbval = command("test-notebooks", cmd_test_notebooks, "re-run every notebook with nbval")
     nbval.add_argument("frameworks", nargs="*")

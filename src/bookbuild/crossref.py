@@ -18,12 +18,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .bibliography import Work, plain_citation
 from .files import load_yaml
 from .model import Chapter, OutlineEntry
 from .settings import Settings
 from .texts import text
 
 NUMREF = re.compile(r"\{numref\}`([^`]+)`")
+CITE = re.compile(r"\{cite:(p|t)\}`([^`]+)`")
 EQREF = re.compile(r"\{eq\}`([^`]+)`")
 TARGET = re.compile(r"^\(([^)\s]+)\)=$", re.MULTILINE)
 EQUATION_LABEL = re.compile(r"\$\$ \(([^)\s]+)\)$", re.MULTILINE)
@@ -120,9 +122,11 @@ def book_anchors(chapters: list[Chapter], settings: Settings) -> dict[str, Ancho
     return anchors(chapters, load_toc(settings), settings.language_codes)
 
 
-def plain_references(markdown: str, lang: str, chapter: Chapter, known: dict[str, Anchor]) -> str:
+def plain_references(markdown: str, lang: str, chapter: Chapter, known: dict[str, Anchor],
+                     works: dict[str, Work] | None = None, bibliography_page: str | None = None) -> str:
     """A prose block of the model (MyST) as a notebook shows it: references written out and
-    linked, label targets as HTML anchors, equation labels as MathJax tags."""
+    linked, label targets as HTML anchors, equation labels as MathJax tags, citations as the HTML
+    shows them ("(Glorot and Bengio, 2010)"), linked to the online bibliography."""
 
     def link(anchor: Anchor, shown: str) -> str:
         # Sections have an HTML anchor in the notebook (below); equations carry a MathJax tag only.
@@ -154,6 +158,9 @@ def plain_references(markdown: str, lang: str, chapter: Chapter, known: dict[str
         tag = anchor.number if anchor and anchor.number else match.group(1)
         return f"\\tag{{{tag}}}$$"
 
+    if "{cite:" in markdown:
+        markdown = CITE.sub(lambda m: plain_citation([k.strip() for k in m[2].split(",")], m[1] == "t", lang,
+                                                     works or {}, bibliography_page), markdown)
     markdown = NUMREF.sub(numref, markdown)
     markdown = EQREF.sub(eqref, markdown)
     markdown = EQUATION_LABEL.sub(equation, markdown)

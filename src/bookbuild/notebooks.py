@@ -17,10 +17,10 @@ import nbformat
 from nbformat import NotebookNode
 from packaging.utils import canonicalize_name
 
-from . import translation
+from . import bibliography, rst, translation
 from .crossref import Anchor, plain_references
 from .files import write_atomic
-from .model import MISSING, Chapter, Code, Prose
+from .model import MISSING, Chapter, Code, Prose, Rst, fence, myst
 from .requirements import read_environment
 from .settings import Framework, Settings
 from .texts import text
@@ -137,6 +137,30 @@ def translation_notice(state: str, text_lang: str, lang: str, settings: Settings
     return f'{note}\n\n<div lang="{tag}">', "</div>"
 
 
+def prose_text(block: Prose) -> str:
+    """A prose block as the notebook's markdown starts from: MyST, whose references
+    ``plain_references`` then writes out, and reStructuredText as HTML where docutils renders it
+    alone (a table, a list), or else as its source, in a code block."""
+    if not any(isinstance(part, Rst) for part in block.parts):
+        return block.text
+    return "\n".join((rst.to_html(part.text) or fence("rst", part.text)) if isinstance(part, Rst) else myst(part)
+                     for part in block.parts)
+
+
+def framework_gap_note(chapter: Chapter, lang: str, framework: Framework, settings: Settings) -> str:
+    """What a notebook says for a framework its section has no code for, and where the code is."""
+    others = [settings.framework(f).display_name for f in settings.framework_names
+              if chapter.has_framework(f)]
+    listed = others[0] if len(others) == 1 else (
+        f"{', '.join(others[:-1])} {text(lang, 'citation_and')} {others[-1]}")
+    return "> " + text(lang, "framework_gap_notebook", framework=framework.display_name, others=listed)
+
+
+def citation_page(lang: str, settings: Settings) -> str | None:
+    """The bibliography page of the online edition, which a notebook's citations link to."""
+    return f"{settings.site_url}{lang}/{bibliography.PAGE}.html" if settings.site_url else None
+
+
 def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: Settings,
                   anchors: dict[str, Anchor] | None = None) -> NotebookNode:
     """The notebook of one language and framework, without outputs. ``anchors`` numbers the
@@ -158,7 +182,15 @@ def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: S
             cells.append(new_cell("markdown", "\n\n".join(prose)))
             prose.clear()
 
+    works = bibliography.load(settings.root, settings.bibliography).works if chapter.citations else {}
+
+    def written_out(block: Prose, text_lang: str) -> str:
+        return plain_references(prose_text(block), text_lang, chapter, anchors or {}, works,
+                                citation_page(lang, settings))
+
     code = chapter.code_cells(framework.name)
+    if framework.name in chapter.framework_gaps(settings.framework_names):
+        cells.append(new_cell("markdown", framework_gap_note(chapter, lang, framework, settings)))
     if code:
         if not framework.colab:
             cells.append(new_cell("markdown", colab_note(chapter, lang, framework, settings)))
@@ -168,7 +200,7 @@ def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: S
             if block.block is None:
                 if block.shown_to(lang, framework.name):
                     close_notice()
-                    prose.append(plain_references(block.text, lang, chapter, anchors or {}))
+                    prose.append(written_out(block, lang))
                 continue
             if block.block not in shown or not (block.frameworks is None or framework.name in block.frameworks):
                 continue
@@ -180,7 +212,7 @@ def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: S
                     prose.append(opening)
                     open_notice[:] = [block.block, closing]
             # The text's own language words its references: "Section 1.2" in an untranslated passage.
-            prose.append(plain_references(block.text, block.lang or lang, chapter, anchors or {}))
+            prose.append(written_out(block, block.lang or lang))
         elif framework.name in block.frameworks:
             flush_prose()
             cells.append(code_cell(block.source, cell_tags(block)))

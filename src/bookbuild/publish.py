@@ -25,8 +25,8 @@ from pathlib import Path
 
 # The folders of a Sphinx HTML build that hold assets rather than pages.
 ASSET_FOLDERS = ("_static", "_images", "_sphinx_design_static")
-REFERENCE = re.compile(r'(?P<attribute>\b(?:href|src)=")(?P<up>(?:\.\./)*)(?P<path>(?:%s)/[^"?#]+)'
-                       % "|".join(ASSET_FOLDERS))
+FOLDERS = "|".join(ASSET_FOLDERS)
+REFERENCE = re.compile(rf'(?P<attribute>\b(?:href|src)=")(?P<up>(?:\.\./)*)(?P<path>(?:{FOLDERS})/[^"?#]+)')
 
 
 def _same_tree(trees: list[Path]) -> bool:
@@ -77,10 +77,10 @@ def relink(page: str, shared: set[str]) -> str:
     return REFERENCE.sub(link, page)
 
 
-def assemble(editions: Mapping[str, Path], target: Path, extra: Mapping[str, str]) -> set[str]:
+def assemble(editions: Mapping[str, Path], target: Path) -> set[str]:
     """Write the site into ``target`` (which must not exist): each edition's build (``editions``:
-    language → Sphinx's html folder) below its language, the shared assets once at the root, and
-    ``extra`` files (name → text) at the root. Returns the shared asset paths."""
+    language → Sphinx's html folder) below its language, and the shared assets once at the root.
+    Returns the shared asset paths."""
     shared = shared_assets(editions)
     first = next(iter(editions.values()))
     target.mkdir(parents=True)
@@ -99,8 +99,6 @@ def assemble(editions: Mapping[str, Path], target: Path, extra: Mapping[str, str
             linked = relink(text, shared)
             if linked != text:
                 page.write_text(linked, encoding="utf-8")
-    for name, content in extra.items():
-        (target / name).write_text(content, encoding="utf-8")
     return shared
 
 

@@ -10,6 +10,7 @@ is executed here.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import html
@@ -17,6 +18,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,7 +27,7 @@ import nbformat
 import yaml
 from nbformat import NotebookNode
 
-from . import notebooks, status, translation
+from . import bibliography, buildable, notebooks, publish, sphinx_citations, status, translation
 from .files import write_atomic
 from .model import Chapter, Code, Prose
 from .settings import Settings
@@ -72,19 +74,31 @@ def translation_notice(state: str, text_lang: str, lang: str, settings: Settings
             "```{translation-end}\n```")
 
 
-def site_notebook(chapter: Chapter, lang: str, settings: Settings) -> NotebookNode:
-    """One page of one edition: the language's prose and every framework's executed cells."""
-    executed = {}
-    for framework in settings.frameworks:
-        cells = chapter.code_cells(framework.name)
-        if not cells:
-            continue
-        path = notebooks.notebook_path(settings.notebooks_dir, lang, framework.name, chapter)
-        stored = notebooks.load(path)
-        code = [c for c in stored.cells if c.cell_type == "code"][1:] if stored else []
-        if [c.source for c in code] != [b.source for b in cells]:
-            raise StaleNotebook(f"{path.relative_to(settings.root)} is missing or stale: run `make notebooks`")
-        executed[framework.name] = dict(zip((id(b) for b in cells), code, strict=True))
+def stored_cells(chapter: Chapter, framework: str, lang: str, settings: Settings,
+                 preview: bool) -> dict[int, NotebookNode | None]:
+    """The committed notebook's code cells, by the chapter's cell (``id``) they hold the outputs of.
+    A notebook whose code is not the chapter's is stale: an error, except in a preview, where a
+    changed cell is shown without outputs (and the others with theirs)."""
+    cells = chapter.code_cells(framework)
+    path = notebooks.notebook_path(settings.notebooks_dir, lang, framework, chapter)
+    stored = notebooks.load(path)
+    code = [c for c in stored.cells if c.cell_type == "code"][1:] if stored else []
+    if [c.source for c in code] == [b.source for b in cells]:
+        return dict(zip((id(b) for b in cells), code, strict=True))
+    if not preview:
+        raise StaleNotebook(f"{path.relative_to(settings.root)} is missing or stale: run `make notebooks` "
+                            "(or `make preview`, which runs no code)")
+    by_source: dict[str, list[NotebookNode]] = {}
+    for cell in code:
+        by_source.setdefault(cell.source, []).append(cell)
+    return {id(b): (by_source[b.source].pop(0) if by_source.get(b.source) else None) for b in cells}
+
+
+def site_notebook(chapter: Chapter, lang: str, settings: Settings, preview: bool = False) -> NotebookNode:
+    """One page of one edition: the language's prose and every framework's executed cells (in a
+    ``preview``, a cell whose code changed since its notebook was executed has no outputs)."""
+    executed = {framework: stored_cells(chapter, framework, lang, settings, preview)
+                for framework in settings.framework_names if chapter.code_cells(framework)}
 
     cells: list[NotebookNode] = []
     markdown: list[str] = []
@@ -117,8 +131,8 @@ def site_notebook(chapter: Chapter, lang: str, settings: Settings) -> NotebookNo
             solution = any(block.solution for _, block in group)
             for framework, block in sorted(group, key=lambda item: settings.framework_names.index(item[0])):
                 stored = executed[framework][id(block)]
-                cell = nbformat.v4.new_code_cell(block.source, outputs=stored.outputs,
-                                                 execution_count=stored.execution_count)
+                cell = nbformat.v4.new_code_cell(block.source, outputs=stored.outputs if stored else [],
+                                                 execution_count=stored.execution_count if stored else None)
                 cell.metadata["tags"] = [f"fw-{framework}", f"group-{group_number}"] + (
                     ["solution"] if solution else [])
                 cells.append(cell)
@@ -168,7 +182,12 @@ def run_links(chapter: Chapter, lang: str, settings: Settings) -> list[dict[str,
     """Per framework with code on the page: where its committed notebook opens (Colab, Binder) and
     where the edition serves it for download; a note instead of Colab where Colab cannot run it."""
     rows = []
+    gaps = chapter.framework_gaps(settings.framework_names)
     for framework in settings.frameworks:
+        if framework.name in gaps:  # no links to a notebook without code: the row says why
+            rows.append({"framework": framework.name, "label": framework.display_name,
+                         "gap": text(lang, "framework_gap", framework=framework.display_name)})
+            continue
         if not chapter.code_cells(framework.name):
             continue
         path = notebooks.notebook_path(Path("notebooks"), lang, framework.name, chapter).as_posix()
@@ -209,8 +228,23 @@ def edition_config(settings: Settings, lang: str, chapters: Sequence[Chapter]) -
     sphinx["bookbuild_texts"] = {key: text(lang, key) for key in PAGE_TEXTS}
     sphinx["bookbuild_run"] = {f"chapters/{chapter.name}": rows for chapter in chapters
                                if (rows := run_links(chapter, lang, settings))}
+    sphinx["bookbuild_gaps"] = {f"chapters/{chapter.name}": gaps for chapter in chapters
+                                if (gaps := chapter.framework_gaps(settings.framework_names))}
+    sphinx["bookbuild_framework_gap"] = text(lang, "framework_gap", framework="{framework}")
     sphinx["bookbuild_toolchain"] = toolchain_fingerprint()
     sphinx["html_extra_path"] = ["_extra"]  # the notebooks readers download, copied as they are
+    # A page's sources are the merged site notebooks, which no reader needs: not copied.
+    sphinx["html_copy_source"] = False
+    # `$$…$$` inside a line of text is display math, as in d2lbook (and in Jupyter).
+    config.setdefault("parse", {})["myst_dmath_double_inline"] = True
+    extensions = config["sphinx"].setdefault("extra_extensions", [])
+    extensions.append("bookbuild.sphinx_warnings")  # a page that warned is read again next time
+    if settings.bibliography:
+        extensions.append("bookbuild.sphinx_citations")
+        config["bibtex_bibfiles"] = [Path(name).name for name in settings.bibliography]
+        sphinx["bibtex_reference_style"] = sphinx_citations.style_name(lang)
+        sphinx["bibtex_cite_id"] = "cite-{key}"  # bibliography.cite_anchor: the notebooks link there
+        sphinx["bibtex_default_style"] = "plain"
     return config
 
 
@@ -220,12 +254,35 @@ def edition_toc(settings: Settings, lang: str) -> dict:
     if "parts" not in toc:
         part = {key: toc.pop(key) for key in ("chapters",) if key in toc}
         toc["parts"] = [{**part, **toc.get("options", {})}] if part else []
+    if settings.bibliography:
+        toc["parts"].append({"caption": text(lang, "bibliography"), "numbered": False,
+                             "chapters": [{"file": bibliography.PAGE}]})
     toc["parts"].append({"caption": text(lang, "contribute"), "numbered": False,
                          "chapters": [{"file": STATUS_PAGE}]})
     return toc
 
 
-def write_edition(chapters: list[Chapter], settings: Settings, lang: str, source: Path) -> None:
+def bibliography_page(lang: str) -> str:
+    """The edition's bibliography: every work the chapters cite (sphinxcontrib-bibtex lists them)."""
+    return f"# {text(lang, 'bibliography')}\n\n```{{bibliography}}\n```\n"
+
+
+def outside_images(chapters: Sequence[Chapter], settings: Settings) -> set[Path]:
+    """Images the chapters show from the book's folder but outside chapters/ (d2lbook books keep an
+    img/ folder beside their chapters): copied into the editions at the same place."""
+    found = set()
+    for chapter in chapters:
+        for source, _ in chapter.images:
+            path = buildable.image_file(chapter, source, settings)
+            if path is not None and path.is_file():
+                resolved = path.resolve()
+                if resolved.is_relative_to(settings.root) and not resolved.is_relative_to(settings.chapters_dir):
+                    found.add(resolved)
+    return found
+
+
+def write_edition(chapters: list[Chapter], settings: Settings, lang: str, source: Path,
+                  preview: bool = False) -> None:
     """The edition's Jupyter Book source folder. Unchanged files keep their timestamps, so that
     Sphinx rebuilds only the pages whose content changed."""
     files = {source / "_config.yml": yaml.safe_dump(edition_config(settings, lang, chapters), allow_unicode=True,
@@ -241,9 +298,15 @@ def write_edition(chapters: list[Chapter], settings: Settings, lang: str, source
     for asset in settings.chapters_dir.rglob("*"):
         if asset.is_file() and asset.suffix != ".md" and not asset.name.endswith(translation.LOCK_SUFFIX):
             files[source / "chapters" / asset.relative_to(settings.chapters_dir)] = asset.read_bytes()
+    for image in outside_images(chapters, settings):
+        files[source / image.relative_to(settings.root)] = image.read_bytes()
+    if settings.bibliography:
+        files[source / f"{bibliography.PAGE}.md"] = bibliography_page(lang).encode()
+        for name in settings.bibliography:
+            files[source / Path(name).name] = (settings.root / name).read_bytes()
     for chapter in chapters:
         files[source / "chapters" / f"{chapter.name}.ipynb"] = notebooks.dumps(
-            site_notebook(chapter, lang, settings)).encode()
+            site_notebook(chapter, lang, settings, preview)).encode()
     for path, content in files.items():
         if not path.exists() or path.read_bytes() != content:
             write_atomic(path, content)
@@ -262,7 +325,7 @@ def front_page(settings: Settings) -> str:
     return yaml.safe_load((settings.root / "_toc.yml").read_text(encoding="utf-8"))["root"] + ".html"
 
 
-def root_index(settings: Settings) -> str:
+def root_index(settings: Settings, shared: set[str] | frozenset[str] = frozenset()) -> str:
     """The front door of the site: it sends a reader to the edition they read last or, the first
     time, to the first edition their browser's languages ask for; without JavaScript it offers both."""
     codes = [lang.code for lang in settings.languages]
@@ -273,6 +336,7 @@ def root_index(settings: Settings) -> str:
       <em>{html.escape(text(lang.code, "read_edition"))} →</em></a></li>'''
         for lang in settings.languages)
     logo = LOGO.read_text(encoding="utf-8").strip()
+    icon = f"_static/{LOGO.name}" if f"_static/{LOGO.name}" in shared else f"{codes[0]}/_static/{LOGO.name}"
     published = ""  # where the site is published: its address, and each edition's
     if settings.site_url:
         root = html.escape(settings.site_url)
@@ -285,7 +349,7 @@ def root_index(settings: Settings) -> str:
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>{html.escape(" · ".join(lang.title for lang in settings.languages))}</title>{published}
-  <link rel="icon" href="{codes[0]}/_static/bookbuild-logo.svg" type="image/svg+xml">
+  <link rel="icon" href="{icon}" type="image/svg+xml">
   <script>
     (function () {{
       var editions = {json.dumps(codes)};
@@ -352,42 +416,48 @@ def sitemap(chapters: Sequence[Chapter], settings: Settings) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(urlset, encoding="unicode") + "\n"
 
 
-def build_site(chapters: list[Chapter], settings: Settings) -> int:
-    """Build every edition with warnings as errors; publish each only if its build succeeded."""
+def build_site(chapters: list[Chapter], settings: Settings, preview: bool = False) -> int:
+    """Build every edition at once, with warnings as errors, and publish the site only if every
+    edition built clean: ``_build/html`` is replaced as a whole (publish.py), or left as it was.
+
+    Sphinx reads again the pages that warned in its last build (sphinx_warnings.py), so a broken
+    page fails every build until it is fixed, not only the first. A ``preview`` shows code that
+    changed since its notebook was executed, without outputs, instead of stopping.
+    """
     html_dir = settings.build_dir / "html"
-    for language in settings.languages:
-        lang = language.code
-        source = settings.build_dir / "site" / lang
-        output = settings.build_dir / "editions" / lang
-        try:
-            write_edition(chapters, settings, lang, source)
-        except StaleNotebook as error:
-            print(error, file=sys.stderr)
-            return 1
-        print(f"building the {lang} edition", flush=True)
-        jupyter_book = Path(sys.executable).parent / "jupyter-book"
-        command = [str(jupyter_book), "build", str(source), "--path-output",
-                   str(output), "--warningiserror", "--nitpick", "--keep-going", "--quiet"]
-        result = subprocess.run(command, capture_output=True, text=True)
-        if result.returncode != 0:
-            print(result.stdout, result.stderr, sep="\n", file=sys.stderr)
-            print(f"the {lang} edition failed to build; _build/html/{lang} is left as it was",
-                  file=sys.stderr)
-            return 1
-        staged = html_dir / f".{lang}.new"
-        shutil.rmtree(staged, ignore_errors=True)
-        shutil.copytree(output / "_build" / "html", staged)
-        previous = html_dir / f".{lang}.old"
-        shutil.rmtree(previous, ignore_errors=True)
-        if (html_dir / lang).exists():
-            (html_dir / lang).rename(previous)
-        staged.rename(html_dir / lang)
-        shutil.rmtree(previous, ignore_errors=True)
-    write_atomic(html_dir / "index.html", root_index(settings))
+    editions = {lang: (settings.build_dir / "site" / lang, settings.build_dir / "editions" / lang)
+                for lang in settings.language_codes}
+    try:
+        for lang, (source, _) in editions.items():
+            write_edition(chapters, settings, lang, source, preview)
+    except StaleNotebook as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"building the {' and '.join(editions)} editions", flush=True)
+    failed = []
+    with contextlib.ExitStack() as stack:  # the editions build at once, one Sphinx process each
+        running = {}
+        for lang, (source, output) in editions.items():
+            log = stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8"))
+            command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(source), "--path-output",
+                       str(output), "--warningiserror", "--nitpick", "--keep-going", "--quiet"]
+            running[lang] = (subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True), log)
+        for lang, (process, log) in running.items():
+            if process.wait() != 0:
+                log.seek(0)
+                print(log.read(), file=sys.stderr)
+                failed.append(lang)
+    if failed:
+        print(f"the {' and '.join(failed)} edition{'s' if len(failed) > 1 else ''} failed to build: "
+              f"{html_dir.relative_to(settings.root)}/ is left as it was", file=sys.stderr)
+        return 1
+    staged = html_dir.with_name(f".{html_dir.name}.new")
+    shutil.rmtree(staged, ignore_errors=True)
+    shared = publish.assemble({lang: output / "_build" / "html" for lang, (_, output) in editions.items()}, staged)
+    (staged / "index.html").write_text(root_index(settings, shared), encoding="utf-8")
     if settings.site_url:
-        write_atomic(html_dir / "sitemap.xml", sitemap(chapters, settings))
-    else:
-        (html_dir / "sitemap.xml").unlink(missing_ok=True)
+        (staged / "sitemap.xml").write_text(sitemap(chapters, settings), encoding="utf-8")
+    publish.swap_in(staged, html_dir)
     print(f"HTML editions in {html_dir.relative_to(settings.root)}/: "
           + ", ".join(f"{lang}/index.html" for lang in settings.language_codes))
     return 0

@@ -78,6 +78,11 @@ def run_block(rows: list[dict[str, str]], texts: dict[str, str], root: str) -> s
     items = []
     for row in rows:
         parts = [f'<span class="bb-run__name">{html.escape(row["label"])}</span>']
+        if row.get("gap"):  # no code for this framework: nothing to run, and the row says so
+            parts.append(f'<span class="bb-run__note bb-run__gap">{html.escape(row["gap"])}</span>')
+            items.append(f'<div class="bb-run__framework" data-framework="{html.escape(row["framework"])}">'
+                         + "".join(parts) + "</div>")
+            continue
         if row["colab"]:
             parts.append(link("colab", row["colab"], texts["open_colab"], "fa-solid fa-infinity",
                               ' target="_blank" rel="noopener"'))

@@ -54,6 +54,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "citation_and": "and",
         "citation_et_al": "et al.",
         "bibliography": "References",
+        # A section with code, but none for one framework (a framework gap).
+        "framework_gap": "This section has no {framework} code yet.",
+        "framework_gap_notebook": "**This section has no {framework} code yet.** Its examples are in {others}.",
     },
     "pt": {
         "language_name": "Português (Brasil)",
@@ -99,6 +102,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "citation_and": "e",
         "citation_et_al": "et al.",
         "bibliography": "Referências",
+        "framework_gap": "Esta seção ainda não tem código {framework}.",
+        "framework_gap_notebook": "**Esta seção ainda não tem código {framework}.** Os exemplos estão em {others}.",
     },
 }
 
