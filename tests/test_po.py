@@ -57,7 +57,7 @@ def test_the_books_own_chapters_survive_the_round_trip(settings, tmp_path):
 
     book = tmp_path / "book"
     shutil.copytree(settings.root / "chapters", book / "chapters")
-    for name in ("_config.yml", "_toc.yml", "glossary.yml"):
+    for name in ("_config.yml", "_toc.yml", "glossary.yml", "references.bib"):
         shutil.copy(settings.root / name, book / name)
     before = snapshot(book)
     assert main(["--root", str(book), "po", "export"]) == 0

@@ -134,7 +134,7 @@ def convert_file(path: Path, settings: Settings, out: Path, *, lang: str | None,
     problems = _convert_arguments(path, settings, out, force)
     if problems:
         raise BookError(problems)
-    chapter = read_chapter(path, settings)
+    chapter = read_chapter(path, settings, language=lang)  # a plain file is in --lang, if given
     problems = [d for d in check_chapter(chapter, settings) if not d.warning] if chapter.bilingual \
         else list(chapter.diagnostics)
     if not chapter.blocks and not problems:

@@ -445,6 +445,7 @@ class _Reader:
         is an error. It is still read as a marker, so that one mistake gives one message."""
         first = 0
         for index, line in enumerate(lines):
+            self.images.extend((image[1], start + index + 1) for image in HTML_IMAGE.finditer(line))
             if (marker := parse_marker(line)) and not marker.problem:
                 number = start + index + 1
                 self.error(number, f"marker :{marker.name}: inside an HTML block, which takes every line "
