@@ -34,7 +34,8 @@ CASES = [
      [(21, "eval_rst: `.. toctree::` cannot be used here: the table of contents comes from _toc.yml"),
       (29, "eval_rst: Malformed table."),
       (32, "eval_rst: Blank line required after table."),
-      (36, 'eval_rst: Unknown directive type "nosuchdirective".')],
+      (36, 'eval_rst: Unknown directive type "nosuchdirective".'),
+      (43, "unknown directive {nosuchthing}: MyST reads ```{nosuchthing} as a directive")],
      [(1, "'pt' missing")]),
     ("images-and-headings.md",
      [(1, "the page's first heading is level 2: a page starts with its title"),
@@ -154,3 +155,5 @@ def test_eval_rst_blocks_are_kept_for_sphinx(settings):
     assert "```{eval-rst}\n.. list-table:: Frameworks" in chapter.blocks[0].text
     # A reference inside reStructuredText is checked like any other.
     assert [(r.name, r.line) for r in chapter.references] == [("sec_fixture_rst", 16)]
+    # Pandoc's ```{.json .output} is a plain block for MyST, not a directive named ".json".
+    assert '```json\n{"a": 1}\n```' in chapter.blocks[-1].text

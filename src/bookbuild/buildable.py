@@ -102,6 +102,13 @@ def check_headings(chapter: Chapter, settings: Settings) -> list[Diagnostic]:
     return list(found.values())
 
 
+def check_directives(chapter: Chapter) -> list[Diagnostic]:
+    """A ```` ```{name} ```` fence is a MyST directive in the editions: its name must be one Sphinx knows."""
+    return [Diagnostic(chapter.path, line, f"unknown directive {{{name}}}: MyST reads ```{{{name}}} as a directive, "
+                       "and no extension of the editions defines it (a plain code block is ```python)")
+            for name, line in chapter.directives if not rst.known_directive(name)]
+
+
 def check_figures(chapter: Chapter) -> list[Diagnostic]:
     found = []
     for block in chapter.blocks:
@@ -117,4 +124,4 @@ def check_figures(chapter: Chapter) -> list[Diagnostic]:
 
 def check_chapter(chapter: Chapter, settings: Settings, works: bibliography.Bibliography) -> list[Diagnostic]:
     return (check_images(chapter, settings) + check_citations(chapter, settings, works) + check_rst(chapter)
-            + check_headings(chapter, settings) + check_figures(chapter))
+            + check_headings(chapter, settings) + check_figures(chapter) + check_directives(chapter))

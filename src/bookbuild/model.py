@@ -294,6 +294,7 @@ class Chapter:
     plain: bool = False
     citations: list[Citation] = field(default_factory=list)
     images: list[tuple[str, int]] = field(default_factory=list)  # every image path the prose shows, and its line
+    directives: list[tuple[str, int]] = field(default_factory=list)  # MyST directives (```{name}) in the prose
 
     def has_framework(self, framework: str) -> bool:
         """Whether the chapter is written for ``framework``, by d2lbook's rule: a page without code

@@ -87,6 +87,7 @@ ROLE = re.compile(r":(numref|eqref|cite|citet):`([^`]+)`")
 NEAR_ROLE = re.compile(r":\s*(numref|eqref|cite|citet)\s*:\s*`([^`]*)`")
 # References that Sphinx resolves inside an ```eval_rst block, to be checked like the others.
 RST_ROLE = re.compile(r":(numref|ref|eq|cite(?::\w+)?):`(?:[^`<]*<)?([^`>]+)>?`")
+PANDOC_FENCE = re.compile(r"\{\s*\.([\w+-]+)[^}]*\}")  # ```{.json .output n=2}
 # A label on the line of what it names (`![…](…) :label:`fig_x``), as some books write it.
 TRAILING_LABEL = re.compile(r"\s+:(label|eqlabel):`([^`]+)`\s*$")
 HTML_IMAGE = re.compile(r"<img\b[^>]*\bsrc=[\"']([^\"']+)[\"']")
@@ -272,6 +273,7 @@ class _Reader:
     references: list[Reference] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
     images: list[tuple[str, int]] = field(default_factory=list)
+    directives: list[tuple[str, int]] = field(default_factory=list)  # ```{name} fences: MyST directives
     headings: list[OutlineEntry] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     lang: tuple[str, int] | None = None  # open language block: code and line
@@ -421,7 +423,14 @@ class _Reader:
             elif first.info.strip() == "eval_rst":  # reStructuredText, for Sphinx (see rst.py)
                 block.add(Rst(first.content.rstrip("\n"), start + 1))
                 self.rst_references(first.content, start + 1)
+            elif (attributes := PANDOC_FENCE.fullmatch(first.info.strip())) and len(lines) > 1:
+                # ```{.python} (pandoc's attributes, which d2lbook reads): a plain block of that language;
+                # MyST would take `{.python}` for the name of a directive.
+                fence_line = lines[0][:len(lines[0]) - len(lines[0].lstrip())] + first.markup + attributes[1]
+                block.add(Markdown(("\n".join([fence_line, *lines[1:]]),)))
             else:
+                if first.info.startswith("{") and (directive := first.info[1:].partition("}")[0].strip()):
+                    self.directives.append((directive, start + 1))
                 block.add(Markdown(("\n".join(lines),)))
         elif kind in ("code_block", "hr"):
             block.add(Markdown(("\n".join(lines),)))
@@ -960,6 +969,6 @@ def read_chapter(path: Path, settings: Settings, text: str | None = None, langua
     chapter.language_runs, chapter.diagnostics = reader.language_runs, reader.diagnostics
     chapter.language_blocks = reader.language_blocks
     chapter.named_frameworks = frozenset(reader.named_frameworks)
-    chapter.citations, chapter.images = reader.citations, reader.images
+    chapter.citations, chapter.images, chapter.directives = reader.citations, reader.images, reader.directives
     return chapter
 

@@ -34,6 +34,21 @@ SPHINX_ROLES = frozenset({
     "py:mod", "py:attr", "py:obj", "py:data", "py:exc", "func", "class", "meth", "mod", "attr", "obj",
     "data", "exc",
 })
+# MyST's own directives, and those of the editions' extensions, besides docutils' and Sphinx's.
+MYST_DIRECTIVES = frozenset({
+    "eval-rst", "code-cell", "glue", "glue:figure", "glue:math", "tableofcontents", "translation-notice",
+    "translation-end", "tab-set-code", "button-link", "button-ref", "div", "article-info",
+})
+
+
+def known_directive(name: str) -> bool:
+    """Whether MyST, docutils, Sphinx or the editions' extensions know a directive name."""
+    from docutils.parsers.rst import directives
+
+    return (name in SPHINX_DIRECTIVES or name in MYST_DIRECTIVES or name in REFUSED
+            or name in directives._directive_registry)
+
+
 # Known to Sphinx, but not from inside a chapter of this book.
 REFUSED = {
     "toctree": "the table of contents comes from _toc.yml: list the files there (or write a ```toc block)",
