@@ -43,7 +43,8 @@ CASES = [
       (7, "image 'img/gone.svg' not found"),
       (10, "heading skips a level: level 4 right after level 2 (line 1); use ###"),
       (12, "figure 'fig_fixture_no_caption' has a label but no caption"),
-      (15, "image 'img/absent.png' not found")],
+      (15, "image 'img/absent.png' not found"),
+      (17, "link to 'nowhere.md#part', which names no chapter file")],
      [(1, "'pt' missing")]),
 ]
 

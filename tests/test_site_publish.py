@@ -48,7 +48,7 @@ GAP = """\
 # Without TensorFlow
 :label:`sec_small_gap`
 
-See :eqref:`eq_small_book`.
+See :eqref:`eq_small_book` in [the first chapter](../index.md).
 
 ```{.python .input}
 print('mxnet here')
@@ -107,6 +107,7 @@ def test_an_equation_after_prose_is_display_math_with_its_number(built):
     assert 'id="equation-eq-small-book"' in en and "$$" not in en.split("</header>")[-1]
     gap = page(built, "en/chapters/part/gap.html")
     assert re.search(r'href="\.\./index\.html#equation-eq-small-book"[^>]*>\(1\)</a>', gap), gap
+    assert re.search(r'<a class="reference internal" href="\.\./index\.html"><span[^>]*>the first chapter', gap), gap
 
 
 def test_eval_rst_is_rendered_as_restructuredtext(built):

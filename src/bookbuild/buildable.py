@@ -43,6 +43,20 @@ def check_images(chapter: Chapter, settings: Settings) -> list[Diagnostic]:
     return found
 
 
+def check_links(chapter: Chapter, settings: Settings) -> list[Diagnostic]:
+    """A link to a markdown file (`[the appendix](../appendix/index.md)`) must name a chapter: the
+    editions turn it into a link to that chapter's page."""
+    found = []
+    for target, line in chapter.links:
+        path = image_file(chapter, target.partition("#")[0], settings)
+        if path is None:
+            continue
+        resolved = path.resolve()
+        if not (resolved.is_relative_to(settings.chapters_dir) and resolved.is_file()):
+            found.append(Diagnostic(chapter.path, line, f"link to {target!r}, which names no chapter file"))
+    return found
+
+
 def check_citations(chapter: Chapter, settings: Settings, works: bibliography.Bibliography) -> list[Diagnostic]:
     found = []
     for citation in chapter.citations:
@@ -123,5 +137,6 @@ def check_figures(chapter: Chapter) -> list[Diagnostic]:
 
 
 def check_chapter(chapter: Chapter, settings: Settings, works: bibliography.Bibliography) -> list[Diagnostic]:
-    return (check_images(chapter, settings) + check_citations(chapter, settings, works) + check_rst(chapter)
-            + check_headings(chapter, settings) + check_figures(chapter) + check_directives(chapter))
+    return (check_images(chapter, settings) + check_links(chapter, settings) + check_citations(chapter, settings, works)
+            + check_rst(chapter) + check_headings(chapter, settings) + check_figures(chapter)
+            + check_directives(chapter))

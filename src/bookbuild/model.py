@@ -295,6 +295,7 @@ class Chapter:
     citations: list[Citation] = field(default_factory=list)
     images: list[tuple[str, int]] = field(default_factory=list)  # every image path the prose shows, and its line
     directives: list[tuple[str, int]] = field(default_factory=list)  # MyST directives (```{name}) in the prose
+    links: list[tuple[str, int]] = field(default_factory=list)  # `[text](other.md)`: links to chapters
 
     def has_framework(self, framework: str) -> bool:
         """Whether the chapter is written for ``framework``, by d2lbook's rule: a page without code

@@ -87,6 +87,7 @@ ROLE = re.compile(r":(numref|eqref|cite|citet):`([^`]+)`")
 NEAR_ROLE = re.compile(r":\s*(numref|eqref|cite|citet)\s*:\s*`([^`]*)`")
 # References that Sphinx resolves inside an ```eval_rst block, to be checked like the others.
 RST_ROLE = re.compile(r":(numref|ref|eq|cite(?::\w+)?):`(?:[^`<]*<)?([^`>]+)>?`")
+MD_LINK = re.compile(r"(?![a-z][\w+.-]*:)[^#?]+\.md(#.*)?")  # a relative link to a markdown file
 PANDOC_FENCE = re.compile(r"\{\s*\.([\w+-]+)[^}]*\}")  # ```{.json .output n=2}
 # A label on the line of what it names (`![…](…) :label:`fig_x``), as some books write it.
 TRAILING_LABEL = re.compile(r"\s+:(label|eqlabel):`([^`]+)`\s*$")
@@ -274,6 +275,7 @@ class _Reader:
     citations: list[Citation] = field(default_factory=list)
     images: list[tuple[str, int]] = field(default_factory=list)
     directives: list[tuple[str, int]] = field(default_factory=list)  # ```{name} fences: MyST directives
+    links: list[tuple[str, int]] = field(default_factory=list)  # links to other chapters' files
     headings: list[OutlineEntry] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     lang: tuple[str, int] | None = None  # open language block: code and line
@@ -608,7 +610,8 @@ class _Reader:
         return tuple(piece for piece in pieces if piece.__class__ is not str or piece) or ("",)
 
     def images_in(self, lines: list[str], start: int, verbatim: set[int] | frozenset[int] = frozenset()) -> None:
-        """Every image the lines show (markdown or HTML), for check to find its file."""
+        """Every image the lines show (markdown or HTML), and every link to another chapter's file
+        (`[text](other.md)`), for check to find their files."""
         for number, line in enumerate(lines, start=start + 1):
             if number - 1 in verbatim or ("](" not in line and "<img" not in line):
                 continue
@@ -617,6 +620,8 @@ class _Reader:
                     self.images.append((str(child.attrGet("src") or ""), number))
                 elif child.type == "html_inline" and (image := HTML_IMAGE.search(child.content)):
                     self.images.append((image[1], number))
+                elif child.type == "link_open" and MD_LINK.fullmatch(href := str(child.attrGet("href") or "")):
+                    self.links.append((href, number))
 
     def check_text(self, content: str, start: int) -> None:
         """A marker inside a line of text (outside code) is a mistake: it would show as text."""
@@ -970,5 +975,6 @@ def read_chapter(path: Path, settings: Settings, text: str | None = None, langua
     chapter.language_blocks = reader.language_blocks
     chapter.named_frameworks = frozenset(reader.named_frameworks)
     chapter.citations, chapter.images, chapter.directives = reader.citations, reader.images, reader.directives
+    chapter.links = reader.links
     return chapter
 

@@ -239,6 +239,7 @@ def edition_config(settings: Settings, lang: str, chapters: Sequence[Chapter]) -
     config.setdefault("parse", {})["myst_dmath_double_inline"] = True
     extensions = config["sphinx"].setdefault("extra_extensions", [])
     extensions.append("bookbuild.sphinx_warnings")  # a page that warned is read again next time
+    extensions.append("bookbuild.sphinx_links")  # [text](other.md) links to the other chapter's page
     if settings.bibliography:
         extensions.append("bookbuild.sphinx_citations")
         config["bibtex_bibfiles"] = [Path(name).name for name in settings.bibliography]
