@@ -48,6 +48,9 @@ def configure_theme(app: Sphinx, config: Config) -> None:
     options["article_header_end"] = ["bookbuild-language-switch.html", "article-header-buttons.html"]
     options.setdefault("navbar_persistent", [])  # the sidebar has the search field already
     options["use_download_button"] = False  # it would offer the merged page, not a reader's notebook
+    # The sidebar lists the chapters and opens the current one only: with the whole tree on every
+    # page, a book of 150 sections spends a third of each page on its navigation.
+    options.setdefault("collapse_navbar", True)
     # No "By <author>" line: the theme cannot word it in Portuguese ("De The book's authors").
     options["footer_content_items"] = ["copyright.html", "last-updated.html", "extra-footer.html"]
     if "search" in config.bookbuild_texts:
