@@ -124,6 +124,12 @@ def test_a_framework_gap_has_a_tab_and_a_run_row_that_say_so(built):
     assert re.search(r'data-framework="pytorch">.*?bb-run__download', pt)
 
 
+def test_the_status_page_lists_the_sections_without_code_for_a_framework(built):
+    pt = page(built, "pt/translation-status.html")
+    assert "Seções sem código para um framework" in pt
+    assert re.search(r"<li><p>Without TensorFlow: TensorFlow</p></li>", pt), pt
+
+
 def test_untranslated_plain_chapters_show_their_english_with_notices(built):
     pt = page(built, "pt/chapters/part/gap.html")
     assert 'lang="en"' in pt and "Este trecho ainda não foi traduzido" in pt

@@ -159,6 +159,12 @@ def status_page(chapters: list[Chapter], lang: str, settings: Settings) -> str:
             url = settings.repository.file_url(row.chapter, gap.line)
             lines.append(f"- [{where}]({url}): {text(lang, f'state_{gap.state}')}, "
                          f"{text(lang, 'status_words', words=str(gap.words))}. «{_cell(gap.excerpt)}»")
+    no_code = [(titles[chapter.path.as_posix()], missing) for chapter in chapters
+               if (missing := chapter.framework_gaps(settings.framework_names))]
+    if no_code:
+        names = {f.name: f.display_name for f in settings.frameworks}
+        lines += ["", f"## {text(lang, 'status_framework_gaps')}", ""]
+        lines += [f"- {_cell(title)}: {', '.join(names[name] for name in missing)}" for title, missing in no_code]
     return "\n".join(lines) + "\n"
 
 
