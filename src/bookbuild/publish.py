@@ -12,12 +12,14 @@ A file is shared when it has the same bytes in every edition; a folder below ``_
 only as a whole (a script such as MathJax loads the files beside it relative to its own address).
 
 The site is assembled beside ``_build/html`` and swapped in with two renames: a reader never sees
-half a site, and a failed build leaves the published one as it was.
+half a site, and a failed build leaves the published one as it was. Files that did not change are
+hard links to the previous site's, so that a small edit publishes quickly.
 """
 
 from __future__ import annotations
 
 import filecmp
+import os
 import re
 import shutil
 from collections.abc import Mapping
@@ -77,28 +79,38 @@ def relink(page: str, shared: set[str]) -> str:
     return REFERENCE.sub(link, page)
 
 
-def assemble(editions: Mapping[str, Path], target: Path) -> set[str]:
+def assemble(editions: Mapping[str, Path], target: Path, previous: Path | None = None) -> set[str]:
     """Write the site into ``target`` (which must not exist): each edition's build (``editions``:
     language → Sphinx's html folder) below its language, and the shared assets once at the root.
-    Returns the shared asset paths."""
+    Returns the shared asset paths.
+
+    A file that has not changed since the ``previous`` site was assembled (Sphinx left its output
+    alone: same modification time) is hard-linked from there rather than copied again: after a
+    one-page edit, only that page is written."""
     shared = shared_assets(editions)
     first = next(iter(editions.values()))
-    target.mkdir(parents=True)
+    files: dict[Path, tuple[Path, bool]] = {}  # in the site → (Sphinx's output, whether to relink it)
     for name in sorted(shared):
         source = first / name
-        (target / name).parent.mkdir(parents=True, exist_ok=True)
-        (shutil.copytree if source.is_dir() else shutil.copy2)(source, target / name)
+        for path in ([source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())):
+            files[target / name / path.relative_to(source) if source.is_dir() else target / name] = (path, False)
     for lang, root in editions.items():
-        def ignore(folder: str, names: list[str], root: Path = root) -> list[str]:
-            here = Path(folder).relative_to(root).as_posix()
-            return [n for n in names if here != "." and f"{here}/{n}" in shared]
-
-        shutil.copytree(root, target / lang, ignore=ignore)
-        for page in (target / lang).rglob("*.html"):
-            text = page.read_text(encoding="utf-8")
-            linked = relink(text, shared)
-            if linked != text:
-                page.write_text(linked, encoding="utf-8")
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            name = path.relative_to(root).as_posix()
+            if not _is_shared(name, shared):
+                files[target / lang / name] = (path, path.suffix == ".html")
+    target.mkdir(parents=True)
+    for destination, (source, relinked) in files.items():
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        before = previous / destination.relative_to(target) if previous else None
+        stamp = source.stat().st_mtime_ns
+        if before is not None and before.is_file() and before.stat().st_mtime_ns == stamp:
+            os.link(before, destination)
+        elif relinked:
+            destination.write_text(relink(source.read_text(encoding="utf-8"), shared), encoding="utf-8")
+            os.utime(destination, ns=(stamp, stamp))
+        else:
+            shutil.copy2(source, destination)
     return shared
 
 

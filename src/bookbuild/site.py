@@ -33,6 +33,7 @@ from .model import Chapter, Code, Prose
 from .settings import Settings
 from .texts import text
 
+DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml where PyYAML has it: the config is long
 # Where each edition serves the committed notebooks of its language, for "Download notebook".
 DOWNLOADS = "notebooks"
 # The page listing the translation's gaps, at the root of each edition.
@@ -124,15 +125,16 @@ def site_notebook(chapter: Chapter, lang: str, settings: Settings, preview: bool
         nonlocal group_number
         close_notice()
         if markdown:
-            cells.append(nbformat.v4.new_markdown_cell("\n\n".join(markdown)))
+            cells.append(notebooks.new_cell("markdown", "\n\n".join(markdown)))
             markdown.clear()
         for group in code_groups(pending_code, list(executed)):
             group_number += 1
             solution = any(block.solution for _, block in group)
             for framework, block in sorted(group, key=lambda item: settings.framework_names.index(item[0])):
                 stored = executed[framework][id(block)]
-                cell = nbformat.v4.new_code_cell(block.source, outputs=stored.outputs if stored else [],
-                                                 execution_count=stored.execution_count if stored else None)
+                cell = notebooks.new_cell("code", block.source)
+                if stored:
+                    cell.outputs, cell.execution_count = stored.outputs, stored.execution_count
                 cell.metadata["tags"] = [f"fw-{framework}", f"group-{group_number}"] + (
                     ["solution"] if solution else [])
                 cells.append(cell)
@@ -161,8 +163,8 @@ def site_notebook(chapter: Chapter, lang: str, settings: Settings, preview: bool
     flush()
     for index, cell in enumerate(cells):
         cell["id"] = f"cell-{index}"
-    notebook = nbformat.v4.new_notebook(cells=cells)
-    notebook.metadata = {"language_info": notebooks.LANGUAGE_INFO}
+    notebook = nbformat.from_dict({"nbformat": nbformat.v4.nbformat, "nbformat_minor": nbformat.v4.nbformat_minor,
+                                   "metadata": {"language_info": notebooks.LANGUAGE_INFO}, "cells": cells})
     return notebook
 
 
@@ -286,9 +288,9 @@ def write_edition(chapters: list[Chapter], settings: Settings, lang: str, source
                   preview: bool = False) -> None:
     """The edition's Jupyter Book source folder. Unchanged files keep their timestamps, so that
     Sphinx rebuilds only the pages whose content changed."""
-    files = {source / "_config.yml": yaml.safe_dump(edition_config(settings, lang, chapters), allow_unicode=True,
-                                                    sort_keys=False).encode(),
-             source / "_toc.yml": yaml.safe_dump(edition_toc(settings, lang), allow_unicode=True,
+    config = edition_config(settings, lang, chapters)
+    files = {source / "_config.yml": yaml.dump(config, Dumper=DUMPER, allow_unicode=True, sort_keys=False).encode(),
+             source / "_toc.yml": yaml.dump(edition_toc(settings, lang), Dumper=DUMPER, allow_unicode=True,
                                                  sort_keys=False).encode(),
              source / f"{STATUS_PAGE}.md": status.status_page(chapters, lang, settings).encode()}
     for framework in settings.framework_names:
@@ -306,8 +308,10 @@ def write_edition(chapters: list[Chapter], settings: Settings, lang: str, source
         for name in settings.bibliography:
             files[source / Path(name).name] = (settings.root / name).read_bytes()
     for chapter in chapters:
-        files[source / "chapters" / f"{chapter.name}.ipynb"] = notebooks.dumps(
-            site_notebook(chapter, lang, settings, preview)).encode()
+        # Not checked against the notebook schema: it is made of checked notebooks' cells, and only
+        # myst-nb reads it (the check costs half the time of a one-page rebuild of a long book).
+        files[source / "chapters" / f"{chapter.name}.ipynb"] = (
+            nbformat.v4.writes_json(site_notebook(chapter, lang, settings, preview)) + "\n").encode()
     for path, content in files.items():
         if not path.exists() or path.read_bytes() != content:
             write_atomic(path, content)
@@ -454,7 +458,8 @@ def build_site(chapters: list[Chapter], settings: Settings, preview: bool = Fals
         return 1
     staged = html_dir.with_name(f".{html_dir.name}.new")
     shutil.rmtree(staged, ignore_errors=True)
-    shared = publish.assemble({lang: output / "_build" / "html" for lang, (_, output) in editions.items()}, staged)
+    shared = publish.assemble({lang: output / "_build" / "html" for lang, (_, output) in editions.items()}, staged,
+                              previous=html_dir if html_dir.is_dir() else None)
     (staged / "index.html").write_text(root_index(settings, shared), encoding="utf-8")
     if settings.site_url:
         (staged / "sitemap.xml").write_text(sitemap(chapters, settings), encoding="utf-8")
