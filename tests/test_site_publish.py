@@ -229,6 +229,23 @@ def test_pages_link_one_folder_up_to_shared_assets_only():
         '<a href="../_static/theme.css">')
 
 
+def test_unchanged_files_are_linked_from_the_previous_site_and_changed_ones_written(tmp_path):
+    files = {"_static/theme.css": "body{}", "index.html": '<link href="_static/theme.css">',
+             "page.html": "one", "notebooks/a.ipynb": "{}"}
+    editions = {lang: edition(tmp_path / "built", lang, files) for lang in ("en", "pt")}
+    first = tmp_path / "site-1"
+    publish.assemble(editions, first)
+    assert (first / "en/index.html").read_text() == '<link href="../_static/theme.css">'
+    (editions["en"] / "page.html").write_text("two")  # Sphinx rewrote one page
+    second = tmp_path / "site-2"
+    publish.assemble(editions, second, previous=first)
+    assert (second / "en/page.html").read_text() == "two" and (first / "en/page.html").read_text() == "one"
+    for name in ("en/index.html", "pt/page.html", "en/notebooks/a.ipynb", "_static/theme.css"):
+        assert (second / name).samefile(first / name), name
+    assert not (second / "en/page.html").samefile(first / "en/page.html")
+    assert (second / "en/index.html").read_text() == '<link href="../_static/theme.css">'
+
+
 def test_the_site_is_swapped_in_whole(tmp_path):
     published = tmp_path / "html"
     (published / "en").mkdir(parents=True)
