@@ -9,6 +9,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 BOOKBUILD := $(BIN)/bookbuild
 FRAMEWORK ?=
+# The book that check, status, notebooks, html and preview work on: this one, or another folder with
+# a _config.yml (BOOK=/tmp/big, say, a book made by scripts/synthetic_book.py).
+BOOK ?= .
 # The browser tests drive Debian's Chromium (`make chromium` installs it when missing).
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -20,6 +23,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 	@echo "  Variables: FRAMEWORK=pytorch limits envs, envs-gpu, test, test-notebooks and test-gpu to one framework."
+	@echo "  BOOK=dir: check, status, notebooks, html and preview work on the book in dir."
 
 $(BIN)/.stamp: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,20 +40,20 @@ envs-gpu: setup ## Create the GPU kernel environments (CUDA builds, GB each) and
 	$(BOOKBUILD) envs --gpu $(FRAMEWORK)
 
 check: setup ## Check every chapter (syntax, labels, references); translation gaps are warnings
-	$(BOOKBUILD) check
+	$(BOOKBUILD) --root $(BOOK) check
 
 references: setup ## Also list every :numref: that points forward in the table of contents (to review)
-	$(BOOKBUILD) check --references
+	$(BOOKBUILD) --root $(BOOK) check --references
 
 notebooks: setup ## Write notebooks/ from chapters/, executing only what changed
-	$(BOOKBUILD) notebooks
+	$(BOOKBUILD) --root $(BOOK) notebooks
 
 html: setup ## Build both HTML editions into _build/html/{en,pt}
-	$(BOOKBUILD) html
+	$(BOOKBUILD) --root $(BOOK) html
 
 preview: setup ## The whole book in seconds, no kernel: notebooks without new outputs, then both HTML editions
-	$(BOOKBUILD) notebooks --no-execute
-	$(BOOKBUILD) html --preview
+	$(BOOKBUILD) --root $(BOOK) notebooks --no-execute
+	$(BOOKBUILD) --root $(BOOK) html --preview
 
 book: notebooks html ## Everything: notebooks and both HTML editions
 
@@ -64,7 +68,7 @@ freshness: setup ## Fail if notebooks/ differs from what chapters/ produce, or a
 	$(BOOKBUILD) check --strict --notebooks
 
 status: setup ## Translation coverage per chapter and language (bookbuild status --json for CI)
-	$(BOOKBUILD) status
+	$(BOOKBUILD) --root $(BOOK) status
 
 test-notebooks: setup ## Re-run every notebook cell with nbval on the CPU kernels
 	$(BOOKBUILD) test-notebooks $(FRAMEWORK)
