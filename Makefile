@@ -85,8 +85,8 @@ test-browser: html chromium ## Browser tests of both editions and of an imported
 
 test: lint unit freshness test-notebooks html test-browser ## Every test (FRAMEWORK=x: nbval for x only); no GPU needed
 
-bench: setup ## Time cold, no-op, prose-edit and code-edit builds, html and nbval
-	$(BIN)/python scripts/bench.py
+bench: setup ## Time builds, html and nbval; then preview a generated full-size book (BENCH=--full-size: only that)
+	$(BIN)/python scripts/bench.py $(BENCH)
 
 clean: ## Remove _build/ (notebooks/ and the kernel environments stay)
 	rm -rf _build

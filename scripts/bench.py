@@ -1,11 +1,14 @@
 """Benchmark the build on a scratch copy of the book: how long each kind of rebuild takes, and
-how many kernels it starts; and how fast the reader is, on the book and on a generated chapter of
-5,000 paragraphs and 2,000 code cells. Run with `make bench` (`--reader`: the reader's figures
-only, in seconds); the committed notebooks are not touched."""
+how many kernels it starts; how fast the reader is, on the book and on a generated chapter of
+5,000 paragraphs and 2,000 code cells; and how a generated full-size d2lbook book previews (check,
+notebooks without kernels, both HTML editions, a one-page edit, the site's size), against its
+targets. Run with `make bench` (`--reader`: the reader's figures only; `--full-size`: the
+full-size book's only); the committed notebooks are not touched."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import resource
 import shutil
@@ -15,12 +18,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from synthetic_book import FULL_SIZE, write_book
+
+from bookbuild import site
 from bookbuild.build import build_notebooks, read_book
 from bookbuild.nbval_run import notebooks_of
 from bookbuild.settings import load_settings
 
 REPO = Path(__file__).resolve().parent.parent
-COPIED = ["_config.yml", "_toc.yml", "glossary.yml", "chapters", "envs", "tests/nbval-sanitize.cfg"]
+COPIED = ["_config.yml", "_toc.yml", "glossary.yml", "references.bib", "chapters", "envs", "tests/nbval-sanitize.cfg"]
 EDITED = "chapters/deep-learning-computation/custom-layer.md"
 
 
@@ -117,17 +123,97 @@ def reader_rows(bookbuild: str) -> list[tuple[str, tuple[float, float]]]:
     return rows
 
 
+def tree_bytes(folder: Path) -> int:
+    """Bytes of the files below a folder, each file once (the site's hard links count once, as a
+    copy or an upload of it would hold them)."""
+    seen, total = set(), 0
+    for path in folder.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            status = path.stat()
+            if (status.st_dev, status.st_ino) not in seen:
+                seen.add((status.st_dev, status.st_ino))
+                total += status.st_size
+    return total
+
+
+def verdict(name: str, value: float, target: float, unit: str = "") -> str:
+    return f"{name}: {value:.2f}{unit} (target <= {target}{unit}): {'met' if value <= target else 'NOT MET'}"
+
+
+def full_size_bench(bookbuild: str, scratch: Path) -> list[str]:
+    """A generated full-size d2lbook book (FULL_SIZE: 160 sections, figures, citations, framework
+    gaps, untranslated chapters), previewed as a new author would: check, notebooks without
+    kernels, both HTML editions (cold, at once, and one edition alone for comparison), a one-page
+    edit, and the size of the site against a single edition's."""
+    root = scratch / "full-size"
+    write_book(root, FULL_SIZE)
+    subprocess.run([bookbuild, "confirm"], cwd=root, check=True, capture_output=True)
+    rows = [("check (best of 3)", best_of([[bookbuild, "check"]] * 3, root)),
+            ("notebooks --no-execute, cold", timed_cpu([bookbuild, "notebooks", "--no-execute"], root))]
+    print_row(*rows[-2])
+    print_row(*rows[-1])
+    # One edition alone, cold: its sources, then Sphinx, as `html` runs it for each edition.
+    settings = load_settings(root)
+    alone = scratch / "one-edition"
+    start = time.perf_counter()
+    site.write_edition(read_book(settings), settings, "en", alone / "source", preview=True)
+    write_s = time.perf_counter() - start
+    wall, cpu = timed_cpu([str(Path(sys.executable).parent / "jupyter-book"), "build", str(alone / "source"),
+                           "--path-output", str(alone / "output"), "--warningiserror", "--nitpick", "--keep-going",
+                           "--quiet"], root)
+    rows.append(("html, one edition alone, cold", (wall + write_s, cpu + write_s)))
+    print_row(*rows[-1])
+    rows.append(("html --preview, both editions, cold", timed_cpu([bookbuild, "html", "--preview"], root)))
+    print_row(*rows[-1])
+    section = root / "chapters/chapter-004/section-035.md"
+    section.write_text(section.read_text(encoding="utf-8").replace("we fit a line", "we fit a straight line", 1),
+                       encoding="utf-8")
+    rows.append(("html --preview after a one-page edit", timed_cpu([bookbuild, "html", "--preview"], root)))
+    print_row(*rows[-1])
+    site_bytes = tree_bytes(root / "_build" / "html")
+    edition_bytes = tree_bytes(alone / "output" / "_build" / "html")
+    print(f"site {site_bytes / 1e6:.1f} MB (both editions), one edition alone {edition_bytes / 1e6:.1f} MB")
+    times = {name: wall for name, (wall, _) in rows}
+    return [
+        verdict("check", times["check (best of 3)"], 2.0, " s"),
+        verdict("notebooks --no-execute", times["notebooks --no-execute, cold"], 10.0, " s"),
+        verdict("both editions / one edition, cold", times["html --preview, both editions, cold"]
+                / times["html, one edition alone, cold"], 1.2),
+        verdict("one-page edit", times["html --preview after a one-page edit"], 15.0, " s"),
+        verdict("site / one edition, size", site_bytes / edition_bytes, 1.2),
+    ]
+
+
+def print_row(step: str, figures: tuple[float, float]) -> None:
+    print(f"{step:40} {figures[0]:8.2f} {figures[1]:8.2f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--reader", action="store_true", help="only the reader's figures (check, convert)")
+    parser.add_argument("--full-size", action="store_true", help="only the generated full-size book's figures")
     args = parser.parse_args()
     bookbuild = str(Path(sys.executable).parent / "bookbuild")
-    print(f"{'reader (best of 3 runs)':40} {'seconds':>8} {'CPU s':>8}")
-    for step, (wall, cpu) in reader_rows(bookbuild):
-        print(f"{step:40} {wall:8.2f} {cpu:8.2f}")
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the start")
+    if not args.full_size:
+        print(f"{'reader (best of 3 runs)':40} {'seconds':>8} {'CPU s':>8}")
+        for step, (wall, cpu) in reader_rows(bookbuild):
+            print(f"{step:40} {wall:8.2f} {cpu:8.2f}")
     if args.reader:
         return
-    print()
+    if not args.full_size:
+        print()
+        book_rows(bookbuild)
+    print(f"\nA generated full-size book ({FULL_SIZE.sections} sections, no kernel)\n"
+          f"{'step':40} {'seconds':>8} {'CPU s':>8}")
+    with tempfile.TemporaryDirectory(prefix="bookbuild-bench-") as scratch:
+        verdicts = full_size_bench(bookbuild, Path(scratch))
+    for line in verdicts:
+        print(line)
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end")
+
+
+def book_rows(bookbuild: str) -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="bookbuild-bench-") as scratch:
         root = Path(scratch)
