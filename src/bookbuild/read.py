@@ -391,7 +391,7 @@ class _Reader:
         if kind == "heading_open":
             level = int(first.tag[1])
             title = tokens[1].content.strip()
-            label = self.trailing_label(lines, start) if first.markup.startswith("#") else None
+            label = self.trailing_label(lines, heading=True) if first.markup.startswith("#") else None
             if label:  # `## Title :label:`sec_x``
                 lines = [lines[-1][:label.start()]]
                 title = TRAILING_LABEL.sub("", title).strip()
@@ -449,7 +449,8 @@ class _Reader:
             if match[1].startswith("cite"):
                 self.citations.append(Citation(tuple(k.strip() for k in match[2].split(",") if k.strip()), line))
             elif match[1] in ("numref", "eq"):
-                self.references.append(Reference(match[2].strip(), line, "numref" if match[1] == "numref" else "eqref"))
+                role = "numref" if match[1] == "numref" else "eqref"
+                self.references.append(Reference(match[2].strip(), line, role))
 
     def html(self, block: _Block, lines: list[str], start: int) -> None:
         """An HTML block takes every line up to the next blank one, in MyST too: a marker there
@@ -469,7 +470,7 @@ class _Reader:
             self.current_prose(start + first + 1).add(Markdown(("\n".join(lines[first:]),)))
 
     def paragraph(self, block: _Block, content: str, lines: list[str], start: int) -> None:
-        label = self.trailing_label(lines, start)
+        label = self.trailing_label(lines)
         if label:  # `![…](…) :label:`x``: the figure or equation without it, then the label
             lines = [*lines[:-1], lines[-1][:label.start()]]
             content = "\n".join(line.strip() for line in lines)
@@ -492,18 +493,19 @@ class _Reader:
         if label:
             self.marker(MarkerLine(label[1], label[2]), start + len(lines))
 
-    def trailing_label(self, lines: list[str], start: int) -> re.Match[str] | None:
-        """A label at the end of a figure's, an equation's or a heading's last line, which d2lbook
+    @staticmethod
+    def trailing_label(lines: list[str], heading: bool = False) -> re.Match[str] | None:
+        """A label at the end of a heading's, a figure's or an equation's last line, which d2lbook
         readers accept; anywhere else it is an error (check_text reports it)."""
         found = TRAILING_LABEL.search(lines[-1])
         if not found or not _outside_code(lines[-1], found[1]):
             return None
         before = "\n".join([*lines[:-1], lines[-1][:found.start()]]).strip()
+        if heading:
+            return found if found[1] == "label" else None
         if found[1] == "eqlabel":
             return found if before.endswith("$$") else None
-        if before.startswith("#") or (before.startswith("![") and _single_image(before)):
-            return found
-        return None
+        return found if before.startswith("![") and _single_image(before) else None
 
     def math_paragraph(self, block: _Block, lines: list[str], start: int) -> None:
         """A paragraph with ``$$`` lines in it: d2lbook (and pandoc) read each ``$$ … $$`` as a display
