@@ -43,9 +43,12 @@ class Bibliography:
 
 
 def _plain(latex: str) -> str:
+    """The text a reader sees: LaTeX accents decoded, braces gone ("K{\\"o}pf" is "Köpf"). (str(),
+    not ``render_as("text")``, which looks its backend up among every installed package's entry
+    points, each time.)"""
     from pybtex.richtext import Text
 
-    return Text.from_latex(latex).render_as("text")
+    return str(Text.from_latex(latex))
 
 
 def _last_names(person) -> str:

@@ -32,8 +32,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     for warning in warnings:
         print(warning, file=sys.stderr)
     if warnings:
-        print(f"{len(warnings)} warning{'' if len(warnings) == 1 else 's'} (translation gaps and glossary "
-              "findings; `bookbuild check --strict` fails on them)", file=sys.stderr)
+        print(f"{len(warnings)} warning{'' if len(warnings) == 1 else 's'} (translation gaps, framework gaps and "
+              "glossary findings; `bookbuild check --strict` fails on them)", file=sys.stderr)
     cells = {f: sum(len(c.code_cells(f)) for c in chapters) for f in settings.framework_names}
     varies = sum(1 for c in chapters for b in c.blocks if getattr(b, "varies", False))
     print(f"checked {len(chapters)} chapters: code cells "
@@ -251,7 +251,8 @@ def make_parser() -> Parser:
     check.add_argument("--references", action="store_true",
                        help="also list every :numref: that points forward in the table of contents")
     check.add_argument("--strict", action="store_true",
-                       help="fail on translation gaps and glossary findings too (also: translation.strict)")
+                       help="fail on translation gaps, framework gaps and glossary findings too (also: "
+                       "translation.strict; bookbuild.every_framework for framework gaps)")
 
     status = command("status", cmd_status, "translation coverage per chapter and language")
     status.add_argument("--json", action="store_true", help="as JSON, for CI and badges")

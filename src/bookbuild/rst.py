@@ -106,13 +106,27 @@ def _anything_goes(directive: type) -> type:
     return directive
 
 
-def _doctree(source: str):
-    from docutils.core import publish_doctree
+@lru_cache(maxsize=1)
+def _settings():
+    """docutils' settings for reading a block, made once: making them is most of the time of a
+    ``publish_doctree`` call, and a long book has hundreds of blocks."""
+    from docutils.frontend import get_default_settings
+    from docutils.parsers.rst import Parser
 
-    return publish_doctree(source, settings_overrides={
-        "report_level": 5, "halt_level": 5, "warning_stream": io.StringIO(),
-        "file_insertion_enabled": False, "raw_enabled": True, "input_encoding": "unicode",
-    })
+    settings = get_default_settings(Parser)
+    settings.report_level, settings.halt_level = 5, 5  # collect messages in the tree, print none
+    settings.warning_stream = io.StringIO()
+    settings.file_insertion_enabled, settings.raw_enabled = False, True
+    return settings
+
+
+def _doctree(source: str):
+    from docutils.parsers.rst import Parser
+    from docutils.utils import new_document
+
+    document = new_document("<eval_rst>", _settings())
+    Parser().parse(source, document)
+    return document
 
 
 @lru_cache(maxsize=256)
