@@ -48,8 +48,11 @@ def edit(root: Path, pattern: str, replacement: str) -> None:
 
 
 def timed(command: list[str], root: Path) -> float:
+    """Seconds a command takes; its output is shown only if it fails."""
     start = time.perf_counter()
-    subprocess.run(command, cwd=root, check=True, stdout=subprocess.DEVNULL)
+    result = subprocess.run(command, cwd=root, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed in {root}:\n{(result.stdout + result.stderr)[-4000:]}")
     return time.perf_counter() - start
 
 

@@ -108,15 +108,17 @@ def _anything_goes(directive: type) -> type:
 
 @lru_cache(maxsize=1)
 def _settings():
-    """docutils' settings for reading a block, made once: making them is most of the time of a
-    ``publish_doctree`` call, and a long book has hundreds of blocks."""
+    """docutils' settings for reading a block (and writing it as HTML), made once: making them is
+    most of the time of a ``publish_*`` call, and a long book has hundreds of blocks."""
     from docutils.frontend import get_default_settings
     from docutils.parsers.rst import Parser
+    from docutils.writers.html5_polyglot import Writer
 
-    settings = get_default_settings(Parser)
+    settings = get_default_settings(Parser, Writer)
     settings.report_level, settings.halt_level = 5, 5  # collect messages in the tree, print none
     settings.warning_stream = io.StringIO()
     settings.file_insertion_enabled, settings.raw_enabled = False, True
+    settings.doctitle_xform, settings.embed_stylesheet = False, False
     return settings
 
 
@@ -158,13 +160,13 @@ def problems(source: str) -> tuple[Problem, ...]:
 def to_html(source: str) -> str | None:
     """The block as HTML, if docutils renders it alone, without a complaint; else None."""
     from docutils import nodes
-    from docutils.core import publish_parts
+    from docutils.io import StringOutput
+    from docutils.writers.html5_polyglot import Writer
 
     tree = _doctree(source)
-    if any(True for _ in tree.findall(nodes.system_message)):
-        return None
-    parts = publish_parts(source, writer_name="html5", settings_overrides={
-        "report_level": 5, "halt_level": 5, "warning_stream": io.StringIO(), "file_insertion_enabled": False,
-        "raw_enabled": False, "input_encoding": "unicode", "doctitle_xform": False, "embed_stylesheet": False,
-    })
-    return parts["body"].strip()
+    if any(True for _ in tree.findall(nodes.system_message)) or any(True for _ in tree.findall(nodes.raw)):
+        return None  # a complaint, or raw HTML or LaTeX meant for Sphinx's builders: shown as source
+    writer = Writer()
+    writer.write(tree, StringOutput(encoding="unicode"))
+    writer.assemble_parts()
+    return writer.parts["body"].strip()
