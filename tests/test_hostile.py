@@ -393,6 +393,33 @@ CASES = [
          [("envs/bad.txt", 2, "is not supported here")], commands=("argv",), argv=["env-python", "envs/bad.txt"]),
     Case("framework-requirements-missing", lambda root: (root / "envs/pytorch.txt").unlink(),
          [("envs/pytorch.txt", None, "no such file")], commands=("notebooks",)),
+    # -- what a full-size d2lbook book brings: citations, reStructuredText, images, framework gaps ----------
+    Case("bibtex-syntax-error", both(config("  branch: main\n", "bibtex_bibfiles: refs.bib\n"),
+                                     write("refs.bib", "@book{a,\n  title = {A},\n  year = {2020}\n\n@book{b,\n")),
+         [("refs.bib", 5, "BibTeX syntax error: '}' expected")], commands=BOOK),
+    Case("bibtex-repeated-key", both(config("  branch: main\n", "bibtex_bibfiles: [refs.bib]\n"),
+                                     write("refs.bib", "@misc{a, title={A}}\n\n@misc{a, title={B}}\n")),
+         [("refs.bib", 3, "entry 'a' is defined twice (first at line 1)")], commands=BOOK),
+    Case("bibtex-file-missing", config("  branch: main\n", "bibtex_bibfiles: [gone.bib]\n"),
+         [("gone.bib", None, "no such file")], commands=BOOK),
+    Case("bibtex-files-not-names", config("  branch: main\n", "bibtex_bibfiles: 3\n"),
+         [("_config.yml", "bibtex_bibfiles", "bibtex_bibfiles: 3 is not valid")]),
+    Case("unknown-citation-key", both(
+        config("  branch: main\n", "bibtex_bibfiles: refs.bib\n"),
+        write("refs.bib", "@misc{Known.2020, author={Known, A.}, title={A}, year={2020}}\n"),
+        section(BASE.replace("Prose with $x$.", "Prose :cite:`Known.2020,Unknown.2021`."))),
+         [(SECTION, "Prose :cite:", "unknown citation key 'Unknown.2021'")], commands=BOOK),
+    Case("citation-without-bibliography", section(BASE.replace("Prose with $x$.", "Prose :cite:`Some.2020`.")),
+         [(SECTION, "Prose :cite:", "citation, but the book has no bibliography")], commands=BOOK),
+    Case("eval-rst-broken", section(BASE + "\n```eval_rst\n.. list-table:: T\n\n   * - a\n  * - b\n```\n"),
+         [(SECTION, ".. list-table:: T", "eval_rst: Error parsing content block for the \"list-table\" directive")],
+         commands=BOOK),
+    Case("image-missing", section(BASE + "\n![A figure with no file](img/nothing.svg)\n"),
+         [(SECTION, "![A figure", "image 'img/nothing.svg' not found")], commands=BOOK),
+    Case("framework-gap-where-every-framework", both(
+        config("  default_tab: pytorch\n", "  every_framework: true\n"),
+        section(BASE.replace("```{.python .input}\n#@tab tensorflow\nprint(\"tensorflow\", FRAMEWORK)\n```\n", ""))),
+         [(SECTION, 1, "no code for 'tensorflow'")], commands=BOOK),
 ]
 
 DIAGNOSTIC = re.compile(r"^(?P<path>[^:\s][^:]*?)(?::(?P<line>\d+))?(?::\d+)?: (?P<message>.+)$")
