@@ -251,13 +251,14 @@ def edition_config(settings: Settings, lang: str, chapters: Sequence[Chapter]) -
     return config
 
 
-def edition_toc(settings: Settings, lang: str) -> dict:
-    """The book's table of contents, plus an unnumbered last part with the translation status page."""
+def edition_toc(settings: Settings, lang: str, cited: bool = False) -> dict:
+    """The book's table of contents, plus unnumbered last parts: the bibliography, if the chapters
+    cite any work, and the translation status page."""
     toc = yaml.safe_load((settings.root / "_toc.yml").read_text(encoding="utf-8"))
     if "parts" not in toc:
         part = {key: toc.pop(key) for key in ("chapters",) if key in toc}
         toc["parts"] = [{**part, **toc.get("options", {})}] if part else []
-    if settings.bibliography:
+    if cited:
         toc["parts"].append({"caption": text(lang, "bibliography"), "numbered": False,
                              "chapters": [{"file": bibliography.PAGE}]})
     toc["parts"].append({"caption": text(lang, "contribute"), "numbered": False,
@@ -289,8 +290,9 @@ def write_edition(chapters: list[Chapter], settings: Settings, lang: str, source
     """The edition's Jupyter Book source folder. Unchanged files keep their timestamps, so that
     Sphinx rebuilds only the pages whose content changed."""
     config = edition_config(settings, lang, chapters)
+    cited = bool(settings.bibliography) and any(chapter.citations for chapter in chapters)
     files = {source / "_config.yml": yaml.dump(config, Dumper=DUMPER, allow_unicode=True, sort_keys=False).encode(),
-             source / "_toc.yml": yaml.dump(edition_toc(settings, lang), Dumper=DUMPER, allow_unicode=True,
+             source / "_toc.yml": yaml.dump(edition_toc(settings, lang, cited), Dumper=DUMPER, allow_unicode=True,
                                                  sort_keys=False).encode(),
              source / f"{STATUS_PAGE}.md": status.status_page(chapters, lang, settings).encode()}
     for framework in settings.framework_names:
@@ -303,10 +305,10 @@ def write_edition(chapters: list[Chapter], settings: Settings, lang: str, source
             files[source / "chapters" / asset.relative_to(settings.chapters_dir)] = asset.read_bytes()
     for image in outside_images(chapters, settings):
         files[source / image.relative_to(settings.root)] = image.read_bytes()
-    if settings.bibliography:
+    if cited:
         files[source / f"{bibliography.PAGE}.md"] = bibliography_page(lang).encode()
-        for name in settings.bibliography:
-            files[source / Path(name).name] = (settings.root / name).read_bytes()
+    for name in settings.bibliography:  # the edition's config names them (bibtex_bibfiles)
+        files[source / Path(name).name] = (settings.root / name).read_bytes()
     for chapter in chapters:
         # Not checked against the notebook schema: it is made of checked notebooks' cells, and only
         # myst-nb reads it (the check costs half the time of a one-page rebuild of a long book).
