@@ -282,3 +282,12 @@ def test_a_preview_keeps_executed_notebooks_and_shows_new_code_without_outputs(t
     report = build_notebooks(read_book(settings), settings, settings.notebooks_dir, execute_code=False)
     fresh = notebooks.load(root / "notebooks/en/mxnet/part/new.ipynb")
     assert fresh is not None and all(not c.get("outputs") for c in fresh.cells if c.cell_type == "code")
+
+
+def test_an_edition_has_a_references_page_only_when_a_chapter_cites(settings):
+    def files(cited: bool) -> list[str]:
+        toc = site.edition_toc(settings, "pt", cited)
+        return [chapter["file"] for part in toc["parts"] for chapter in part["chapters"]]
+
+    assert "bibliography" in files(True) and "bibliography" not in files(False)
+    assert site.edition_toc(settings, "pt", True)["parts"][-2]["caption"] == "Referências"
