@@ -57,6 +57,9 @@ preview: setup ## The whole book in seconds, no kernel: notebooks without new ou
 
 book: notebooks html ## Everything: notebooks and both HTML editions
 
+lab: envs ## Open notebooks/ in JupyterLab, each notebook with its framework's kernel
+	$(BIN)/jupyter lab notebooks/
+
 lint: setup ## ruff over the toolchain and its tests; actionlint over the CI workflows
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/actionlint -shellcheck= -pyflakes= .github/workflows/*.yml
@@ -80,7 +83,8 @@ chromium: ## Install Debian's Chromium for the browser tests, if it is missing
 	@test -x $(CHROMIUM) || { echo "installing Debian's chromium for the browser tests"; \
 		$(SUDO) apt-get update && $(SUDO) apt-get install -y chromium fonts-dejavu-core; }
 
-test-browser: html chromium ## Browser tests of both editions and of an imported chapter, offline, in headless Chromium
+test-browser: html chromium ## Browser tests, offline, in headless Chromium: both editions, an imported chapter, notebooks run in JupyterLab
+	$(BOOKBUILD) envs  # every framework's kernel: JupyterLab runs a notebook of each
 	CHROMIUM=$(CHROMIUM) $(BIN)/pytest -q -m browser tests
 
 test: lint unit freshness test-notebooks html test-browser ## Every test (FRAMEWORK=x: nbval for x only); no GPU needed

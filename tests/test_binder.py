@@ -31,6 +31,14 @@ if sys.argv[1:3] == ["-m", "venv"]:
 """
 
 
+def test_binder_runs_the_jupyterlab_the_tests_run():
+    """Readers on Binder get the JupyterLab release that tests/test_jupyterlab.py opens the notebooks in."""
+    def pin(path: Path) -> list[str]:
+        return re.findall(r"^jupyterlab==(\S+)$", path.read_text(), re.MULTILINE)
+
+    assert pin(BINDER / "requirements.txt") == pin(REPO / "requirements.txt") != []
+
+
 def test_binder_uses_python_311_and_names_only_existing_files():
     assert (BINDER / "runtime.txt").read_text().strip() == "python-3.11"  # MXNet 1.9 needs it
     assert os.access(BINDER / "postBuild", os.X_OK)

@@ -1,17 +1,16 @@
-"""Cross-references in the notebooks: Sphinx's numbers, written out in each language."""
+"""Cross-references in the reader notebooks: Sphinx's numbers, written out in each language."""
 
 from __future__ import annotations
 
 import gettext
-import json
 from pathlib import Path
 
 import pytest
 import sphinx
-from conftest import REPO
 
-from bookbuild.crossref import anchors, plain_references, toc_numbers
+from bookbuild.crossref import anchors, numbering, toc_numbers
 from bookbuild.read import read_chapter
+from bookbuild.render_jupyter import CHECKOUT, Links, make_notebook
 from bookbuild.texts import text
 
 TOC = {
@@ -122,27 +121,42 @@ def test_labels_get_the_numbers_sphinx_gives_them(chapters, settings):
     assert found["sec_first_part"].titles == {"en": "Another part", "pt": "Outra parte"}
 
 
-def test_notebook_prose_has_plain_linked_references(chapters, settings):
-    found = anchors(chapters, TOC, settings.language_codes)
-    first = next(c for c in chapters if c.name == "basics/first")
-    prose = "\n\n".join(b.text for b in first.blocks if getattr(b, "lang", None) in ("pt", None))
-    shown = plain_references(prose, "pt", first, found)
+def prose(book, name, lang, settings, toc=TOC, links=CHECKOUT):
+    """The markdown of a chapter's notebook (these chapters have no code: no setup cell)."""
+    found = numbering(list(book.values()), toc, settings.language_codes, settings.framework_names)
+    notebook = make_notebook(book[name], lang, settings.framework("pytorch"), settings, found, links)
+    return "\n\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+
+
+@pytest.fixture
+def book(chapters):
+    return {chapter.name: chapter for chapter in chapters}
+
+
+def test_notebook_prose_has_plain_linked_references(book, settings):
+    shown = prose(book, "basics/first", "pt", settings)
     assert "Veja a [Seção 1.2](second.ipynb#sec_second), a [Seção 1.1.2](#sec_first_part) e a " \
-           "equação [(1.2)](second.ipynb)." in shown
-    assert '<a id="sec_first"></a>\n# Primeiro' in shown
-    assert "$$a = b\\tag{1.1}$$" in shown
+           "equação [(1.2)](second.ipynb#eq_second)." in shown
+    assert '# <a id="sec_first"></a>Primeiro' in shown
+    assert '<a id="eq_first"></a>\n$$a = b\\tag{1.1}$$' in shown
     assert "{numref}" not in shown and "{eq}" not in shown and ")=" not in shown
-    second = next(c for c in chapters if c.name == "basics/second")
-    english = plain_references(second.blocks[0].text, "en", second, found)
-    assert english.endswith("As in [Section 1.1](first.ipynb#sec_first) and [(1.1)](first.ipynb).")
+    english = prose(book, "basics/second", "en", settings)
+    assert "As in [Section 1.1](first.ipynb#sec_first) and [(1.1)](first.ipynb#eq_first)." in english
 
 
-def test_unnumbered_sections_read_as_their_titles_and_unknown_labels_as_names(chapters, settings):
-    found = anchors(chapters, {"root": "chapters/basics/first"}, settings.language_codes)
-    second = next(c for c in chapters if c.name == "basics/second")
-    assert "Como na [Primeiro](first.ipynb#sec_first)" in plain_references(second.blocks[1].text, "pt",
-                                                                          second, found)
-    assert plain_references("see {numref}`sec_nowhere`", "en", second, {}) == "see `sec_nowhere`"
+def test_a_notebook_read_on_its_own_links_to_the_online_edition(book, settings):
+    site = "https://example.org/book/"
+    shown = prose(book, "basics/first", "pt", settings, links=Links(online=site))
+    assert (f"Veja a [Seção 1.2]({site}pt/chapters/basics/second.html#sec-second), a "
+            f"[Seção 1.1.2]({site}pt/chapters/basics/first.html#sec-first-part) e a equação "
+            f"[(1.2)]({site}pt/chapters/basics/second.html#equation-eq-second).") in shown
+
+
+def test_unnumbered_sections_read_as_their_titles_and_unknown_labels_as_names(book, settings):
+    assert "Como na [Primeiro](first.ipynb#sec_first)" in prose(
+        book, "basics/second", "pt", settings, toc={"root": "chapters/basics/first"})
+    lone = read_chapter(Path("lone.md"), settings, text="See :numref:`sec_nowhere`.\n")
+    assert prose({"lone": lone}, "lone", "en", settings) == "See `sec_nowhere`."
 
 
 @pytest.mark.parametrize("key, sphinx_message", [("section_reference", "Section %s"),
@@ -153,13 +167,3 @@ def test_references_are_worded_as_sphinx_words_them_in_each_edition(key, sphinx_
         catalog = gettext.translation("sphinx", Path(sphinx.__file__).parent / "locale",
                                       languages=[language.sphinx_language], fallback=True)
         assert text(language.code, key, number="7.3") == catalog.gettext(sphinx_message) % "7.3"
-
-
-def test_the_books_notebooks_carry_no_myst_syntax():
-    """Jupyter shows MyST roles and targets verbatim: the notebooks must have none left."""
-    for path in sorted((REPO / "notebooks").rglob("*.ipynb")):
-        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
-            if cell["cell_type"] == "markdown":
-                source = "".join(cell["source"])
-                for syntax in ("{numref}`", "{eq}`", ")=\n"):
-                    assert syntax not in source, f"{path.relative_to(REPO)}: {syntax!r} in a markdown cell"

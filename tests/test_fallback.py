@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from test_translation import SECTION
 
-from bookbuild import notebooks, site, translation
+from bookbuild import render_jupyter, render_myst, translation
 from bookbuild.cli import main
 from bookbuild.read import read_chapter
 from bookbuild.settings import load_settings
@@ -33,7 +33,7 @@ def markdown(notebook) -> str:
 
 def test_the_portuguese_notebook_shows_every_gap_with_its_notice(ropes):
     chapter, settings = ropes
-    text = markdown(notebooks.make_notebook(chapter, "pt", settings.framework("pytorch"), settings))
+    text = markdown(render_jupyter.make_notebook(chapter, "pt", settings.framework("pytorch"), settings))
     assert text == (
         f"> *O original deste trecho mudou depois da tradução: ela pode estar desatualizada.* "
         f"[Editar o capítulo]({EDIT})\n\n# Cordas\n\n"
@@ -46,7 +46,7 @@ def test_the_portuguese_notebook_shows_every_gap_with_its_notice(ropes):
 
 def test_the_english_notebook_shows_the_portuguese_only_passage_marked_as_portuguese(ropes):
     chapter, settings = ropes
-    text = markdown(notebooks.make_notebook(chapter, "en", settings.framework("mxnet"), settings))
+    text = markdown(render_jupyter.make_notebook(chapter, "en", settings.framework("mxnet"), settings))
     assert "Uma corda" not in text and "# Cordas" not in text  # a translation's state is no concern here
     assert text.endswith(
         f"> *This passage is not in English yet: it is shown in its original language.* "
@@ -55,9 +55,9 @@ def test_the_english_notebook_shows_the_portuguese_only_passage_marked_as_portug
 
 def test_the_site_pages_mark_each_gap_for_the_sphinx_extension(ropes, monkeypatch):
     chapter, settings = ropes
-    monkeypatch.setattr(site.notebooks, "load", lambda path: None)  # no executed notebooks: no code
+    monkeypatch.setattr(render_myst.notebooks, "load", lambda path: None)  # no executed notebooks: no code
     monkeypatch.setattr(chapter, "code_cells", lambda framework: [])
-    page = markdown(site.site_notebook(chapter, "pt", settings))
+    page = markdown(render_myst.site_notebook(chapter, "pt", settings))
     assert page.count("```{translation-notice}") == 3 and page.count("```{translation-end}") == 3
     assert "```{translation-notice} missing en\nEste trecho ainda não foi traduzido" in page
     assert "```{translation-notice} draft pt-BR\nTradução automática" in page
@@ -74,5 +74,5 @@ def test_a_fully_translated_chapter_renders_as_before(settings):
         for lang in settings.language_codes:
             shown = translation.edition_blocks(chapter, lang, settings)
             assert all(notice is None for notice in shown.values()), chapter.path
-            nb = notebooks.make_notebook(chapter, lang, settings.frameworks[1], settings)
+            nb = render_jupyter.make_notebook(chapter, lang, settings.frameworks[1], settings)
             assert "Editar o capítulo" not in markdown(nb) and "Edit the chapter" not in markdown(nb)

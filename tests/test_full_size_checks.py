@@ -13,6 +13,7 @@ from bookbuild import status
 from bookbuild.check import check_book
 from bookbuild.model import MISSING, TRANSLATED, Citation, Equation, Figure, Heading, Prose, Rst
 from bookbuild.read import read_chapter
+from bookbuild.render_myst import myst_prose
 from bookbuild.translation import passages
 
 CHAPTERS = FIXTURES / "chapters"
@@ -122,7 +123,7 @@ def test_dollars_after_prose_are_display_equations_with_their_labels(settings):
         (10, "eq_fixture_sigmoid", "$$\\hat{y} = \\sigma(z)$$"),
         (13, None, "$$z = w^\\top x$$"),
     ]
-    text = "\n".join(block.text for block in chapter.blocks if isinstance(block, Prose))
+    text = "\n".join(myst_prose(block) for block in chapter.blocks if isinstance(block, Prose))
     # MyST needs the blank lines that d2lbook did not: the equation is its own block.
     assert "no blank line between:\n\n$$\ny = w x + b\n$$ (eq_fixture_line)" in text
     assert "middle of a paragraph,\n\n$$z = w^\\top x$$\n\nafter which" in text
@@ -144,7 +145,7 @@ def test_citations_are_data_with_their_keys_and_form(settings):
     assert chapter.citations[:3] == [
         Citation(("Glorot.Bengio.2010",), 3), Citation(("He.Zhang.Ren.ea.2015",), 4, textual=True),
         Citation(("Glorot.Bengio.2010", "He.Zhang.Ren.ea.2015"), 5)]
-    text = chapter.blocks[0].text
+    text = myst_prose(chapter.blocks[0])
     assert "{cite:p}`Glorot.Bengio.2010` keeps" in text and "{cite:t}`He.Zhang.Ren.ea.2015` adapt" in text
 
 
@@ -153,8 +154,8 @@ def test_eval_rst_blocks_are_kept_for_sphinx(settings):
     blocks = parts(chapter, Rst)
     assert [b.line for b in blocks] == [3, 13, 20, 26, 35]
     assert blocks[0].text.startswith(".. list-table:: Frameworks")
-    assert "```{eval-rst}\n.. list-table:: Frameworks" in chapter.blocks[0].text
+    assert "```{eval-rst}\n.. list-table:: Frameworks" in myst_prose(chapter.blocks[0])
     # A reference inside reStructuredText is checked like any other.
     assert [(r.name, r.line) for r in chapter.references] == [("sec_fixture_rst", 16)]
     # Pandoc's ```{.json .output} is a plain block for MyST, not a directive named ".json".
-    assert '```json\n{"a": 1}\n```' in chapter.blocks[-1].text
+    assert '```json\n{"a": 1}\n```' in myst_prose(chapter.blocks[-1])

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from bookbuild.model import Code, Equation, Figure, Heading, Markdown, Prose, Reference, Table
 from bookbuild.read import read_chapter
+from bookbuild.render_myst import myst_prose
 
 BILINGUAL = """\
 :begin_lang:`en`
@@ -73,15 +74,15 @@ def test_prose_is_split_by_language_and_framework(settings):
 def test_one_label_names_the_heading_of_every_language(settings):
     chapter = read(BILINGUAL, settings)
     en, pt = (b for b in chapter.blocks if isinstance(b, Prose) and b.lang and not b.frameworks)
-    assert en.text.startswith("(sec_layers)=\n# Layers")
-    assert pt.text.startswith("(sec_layers)=\n# Camadas")
+    assert myst_prose(en).startswith("(sec_layers)=\n# Layers")
+    assert myst_prose(pt).startswith("(sec_layers)=\n# Camadas")
     assert [(t.name, t.kind) for t in chapter.targets] == [("sec_layers", "section"), ("eq_sum", "equation")]
 
 
 def test_roles_and_equation_labels_become_myst(settings):
     chapter = read(BILINGUAL, settings)
-    assert "See {numref}`sec_layers` and {eq}`eq_sum`." in chapter.blocks[0].text
-    assert chapter.blocks[2].text == "$$y = \\sum_i x_i$$ (eq_sum)"
+    assert "See {numref}`sec_layers` and {eq}`eq_sum`." in myst_prose(chapter.blocks[0])
+    assert myst_prose(chapter.blocks[2]) == "$$y = \\sum_i x_i$$ (eq_sum)"
     assert [(r.name, r.line, r.role) for r in chapter.references] == [
         ("sec_layers", 3, "numref"), ("eq_sum", 3, "eqref"), ("sec_layers", 8, "numref")]
 
@@ -99,7 +100,7 @@ def test_code_cells_get_frameworks_and_markers_as_d2lbook_does(settings):
 
 def test_multi_line_equation_label_goes_on_the_closing_line(settings):
     chapter = read("$$\na = b\n$$\n:eqlabel:`eq_ab`\n", settings)
-    assert chapter.blocks[0].text == "$$\na = b\n$$ (eq_ab)"
+    assert myst_prose(chapter.blocks[0]) == "$$\na = b\n$$ (eq_ab)"
 
 
 def test_save_marker_stays_in_the_code(settings):
@@ -111,13 +112,13 @@ def test_plain_fences_are_prose_and_toc_becomes_a_table_of_contents(settings):
     text = "```python\n:begin_tab:`nothing`\n```\n\n```toc\n:maxdepth: 2\n\nintro\n```\n"
     chapter = read(text, settings)
     assert chapter.diagnostics == []
-    assert chapter.blocks[0].text.startswith("```python\n:begin_tab:`nothing`\n```")
-    assert chapter.blocks[0].text.endswith("```{tableofcontents}\n```")
+    assert myst_prose(chapter.blocks[0]).startswith("```python\n:begin_tab:`nothing`\n```")
+    assert myst_prose(chapter.blocks[0]).endswith("```{tableofcontents}\n```")
 
 
 def test_figure_label_becomes_a_named_figure(settings):
     chapter = read("![A diagram.](img/diagram.svg)\n:label:`fig_diagram`\n", settings)
-    assert chapter.blocks[0].text == "```{figure} img/diagram.svg\n:name: fig_diagram\n\nA diagram.\n```"
+    assert myst_prose(chapter.blocks[0]) == "```{figure} img/diagram.svg\n:name: fig_diagram\n\nA diagram.\n```"
     assert chapter.targets[0].kind == "figure"
 
 
@@ -178,7 +179,7 @@ def test_a_labelled_table_takes_the_caption_line_before_it(settings):
     assert chapter.diagnostics == []
     (table,) = parts(chapter, Table)
     assert (table.caption, table.label, table.line) == (("Sizes of the layers",), "tab_sizes", 3)
-    assert chapter.blocks[0].text == ("```{table} Sizes of the layers\n:name: tab_sizes\n\n"
+    assert myst_prose(chapter.blocks[0]) == ("```{table} Sizes of the layers\n:name: tab_sizes\n\n"
                                       "| a | b |\n|---|---|\n| 1 | 2 |\n```")
     assert [(t.name, t.kind) for t in chapter.targets] == [("tab_sizes", "table")]
 
@@ -189,7 +190,7 @@ def test_a_figure_caption_may_wrap_and_take_a_width(settings):
     assert chapter.diagnostics == []
     (figure,) = parts(chapter, Figure)
     assert (figure.path, figure.label, figure.options, figure.line) == ("img/x.svg", "fig_x", (("width", "300px"),), 3)
-    assert chapter.blocks[0].text == ("Before.\n\n```{figure} img/x.svg\n:name: fig_x\n:width: 300px\n\n"
+    assert myst_prose(chapter.blocks[0]) == ("Before.\n\n```{figure} img/x.svg\n:name: fig_x\n:width: 300px\n\n"
                                       "A caption that\nwraps onto a second line.\n```")
 
 
@@ -197,7 +198,7 @@ def test_a_longer_fence_shows_a_fence_and_markers_inside_it(settings):
     text = "````markdown\n```{.python .input}\n:begin_lang:`en`\n```\n````\n"
     chapter = read(text, settings)
     assert chapter.diagnostics == [] and not any(isinstance(b, Code) for b in chapter.blocks)
-    assert chapter.blocks[0].text == text.rstrip("\n")
+    assert myst_prose(chapter.blocks[0]) == text.rstrip("\n")
 
 
 def test_dollars_in_inline_code_do_not_move_an_equation_label(settings):
@@ -212,7 +213,7 @@ def test_prose_is_kept_line_for_line(settings):
             "    indented code\n\n---\n\n<div>html</div>\n")
     chapter = read(text, settings)
     assert chapter.diagnostics == []
-    assert [block.text for block in chapter.blocks] == [text.rstrip("\n")]
+    assert [myst_prose(block) for block in chapter.blocks] == [text.rstrip("\n")]
 
 
 def test_text_after_a_marker_is_reported_and_still_read(settings):
@@ -220,7 +221,7 @@ def test_text_after_a_marker_is_reported_and_still_read(settings):
     assert [(d.line, d.message) for d in chapter.diagnostics] == [
         (1, "text after the marker :begin_lang:`en`: a marker stands alone on its line "
             "(move '# Title' to a line of its own)")]
-    assert chapter.blocks[0].text == "# Title\nText." and chapter.blocks[0].lang == "en"
+    assert myst_prose(chapter.blocks[0]) == "# Title\nText." and chapter.blocks[0].lang == "en"
     assert [(h.line, h.lang) for h in chapter.headings] == [(1, "en")]
 
 
@@ -247,5 +248,7 @@ def test_a_bom_and_crlf_read_as_plain_text(settings, tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + BILINGUAL.replace("\n", "\r\n").encode())
     with_bom = read_chapter(path, settings)
     plain = read(BILINGUAL, settings)
-    assert with_bom.diagnostics == [] and [b.text if isinstance(b, Prose) else b.source for b in with_bom.blocks] == [
-        b.text if isinstance(b, Prose) else b.source for b in plain.blocks]
+    def shown(chapter):
+        return [myst_prose(b) if isinstance(b, Prose) else b.source for b in chapter.blocks]
+
+    assert with_bom.diagnostics == [] and shown(with_bom) == shown(plain)

@@ -15,7 +15,7 @@ import pytest
 from bookbuild import envs
 from bookbuild.build import stale_notebooks
 from bookbuild.check import read_book
-from bookbuild.notebooks import colab_packages, pinned_release
+from bookbuild.render_jupyter import colab_packages, pinned_release
 from bookbuild.requirements import read_environment
 from bookbuild.settings import ConfigError
 

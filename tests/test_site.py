@@ -1,4 +1,5 @@
-"""The site assembler: one page per section and language, tagged for the tab extension."""
+"""The site: one MyST page per section and language, tagged for the tab extension (render_myst);
+each edition's config, the front door and the sitemap."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from bookbuild import site
+from bookbuild import edition, frontpage, render_myst
 from bookbuild.build import build_notebooks, read_book
 from bookbuild.model import Code
 from bookbuild.settings import load_settings
@@ -70,7 +71,7 @@ def cell(frameworks: tuple[str, ...], line: int) -> Code:
 
 def test_consecutive_cells_form_a_tab_set_until_a_framework_repeats():
     cells = [cell(("mxnet",), 1), cell(("pytorch", "tensorflow"), 2), cell(("pytorch",), 3), cell(("mxnet",), 4)]
-    groups = site.code_groups(cells, ["mxnet", "pytorch", "tensorflow"])
+    groups = render_myst.code_groups(cells, ["mxnet", "pytorch", "tensorflow"])
     assert [[(f, c.line) for f, c in group] for group in groups] == [
         [("mxnet", 1), ("pytorch", 2), ("tensorflow", 2)], [("pytorch", 3), ("mxnet", 4)]]
 
@@ -79,7 +80,7 @@ def test_a_page_holds_every_framework_with_its_outputs_and_tags(book):
     settings = load_settings(book)
     chapters = read_book(settings)
     assert build_notebooks(chapters, settings, settings.notebooks_dir, log=lambda m: None).failures == []
-    page = site.site_notebook(chapters[0], "pt", settings)
+    page = render_myst.site_notebook(chapters[0], "pt", settings)
     code = [(c.source, c.metadata.tags, c.outputs[0].text) for c in page.cells if c.cell_type == "code"]
     assert code == [
         ("print('mx')", ["fw-mxnet", "group-1"], "mx\n"),
@@ -96,18 +97,18 @@ def test_a_page_holds_every_framework_with_its_outputs_and_tags(book):
 
 def test_a_missing_notebook_stops_the_site_with_the_command_to_run(book):
     settings = load_settings(book)
-    with pytest.raises(site.StaleNotebook, match="notebooks/en/mxnet/part/section.ipynb is missing or stale"):
-        site.site_notebook(read_book(settings)[0], "en", settings)
+    with pytest.raises(render_myst.StaleNotebook, match="notebooks/en/mxnet/part/section.ipynb is missing or stale"):
+        render_myst.site_notebook(read_book(settings)[0], "en", settings)
 
 
 def test_each_edition_config_derives_from_the_book_config(settings):
     chapters = read_book(settings)
-    pt = site.edition_config(settings, "pt", chapters)
+    pt = edition.edition_config(settings, "pt", chapters)
     assert pt["title"] == "Deep Learning na Prática" and "bookbuild" not in pt
     assert pt["sphinx"]["config"]["language"] == "pt_BR"
     assert pt["sphinx"]["config"]["bookbuild_solution_title"] == "Solução"
     assert pt["sphinx"]["config"]["bookbuild_frameworks"][1] == ["pytorch", "PyTorch"]
-    en = site.edition_config(settings, "en", chapters)
+    en = edition.edition_config(settings, "en", chapters)
     assert en["sphinx"]["config"]["language"] == "en" and en["execute"] == pt["execute"]
 
 
@@ -118,21 +119,21 @@ def test_published_addresses_derive_from_html_baseurl(settings):
     root = settings.site_url
     assert root and root.endswith("/")
     for lang in settings.language_codes:
-        assert site.edition_config(settings, lang, chapters)["html"]["baseurl"] == f"{root}{lang}/"
-    front = site.root_index(settings)
+        assert edition.edition_config(settings, lang, chapters)["html"]["baseurl"] == f"{root}{lang}/"
+    front = frontpage.root_index(settings)
     assert f'<link rel="canonical" href="{root}">' in front
     assert f'<link rel="alternate" hreflang="pt-BR" href="{root}pt/chapters/index.html">' in front
 
     unpublished = dataclasses.replace(settings, site_url=None)
-    assert "baseurl" not in site.edition_config(unpublished, "en", chapters)["html"]
-    assert "canonical" not in site.root_index(unpublished)
+    assert "baseurl" not in edition.edition_config(unpublished, "en", chapters)["html"]
+    assert "canonical" not in frontpage.root_index(unpublished)
 
 
 def test_the_sitemap_lists_every_page_of_every_edition_with_its_translations(settings):
     chapters = read_book(settings)
-    text = site.sitemap(chapters, settings)
-    assert text == site.sitemap(chapters, settings)  # no dates: the same bytes on every build
-    ns = {"s": site.SITEMAP, "x": site.XHTML}
+    text = frontpage.sitemap(chapters, settings)
+    assert text == frontpage.sitemap(chapters, settings)  # no dates: the same bytes on every build
+    ns = {"s": frontpage.SITEMAP, "x": frontpage.XHTML}
     urls = ElementTree.fromstring(text).findall("s:url", ns)
     root = settings.site_url
     assert urls[0].find("s:loc", ns).text == root

@@ -12,8 +12,9 @@ import pytest
 import yaml
 from conftest import write_tiny_book
 
-from bookbuild import envs, notebooks, publish, site
+from bookbuild import envs, notebooks, publish, render_myst, site
 from bookbuild.build import build_notebooks, read_book
+from bookbuild.edition import edition_toc
 from bookbuild.read import read_chapter
 from bookbuild.settings import load_settings
 
@@ -270,9 +271,9 @@ def test_a_preview_keeps_executed_notebooks_and_shows_new_code_without_outputs(t
     assert executed.read_bytes() == before  # outputs of the old code are not thrown away
     assert sorted(p.relative_to(root).as_posix() for p in report.kept) == [
         "notebooks/en/pytorch/part/gap.ipynb", "notebooks/pt/pytorch/part/gap.ipynb"]
-    with pytest.raises(site.StaleNotebook, match="make preview"):
-        site.site_notebook(chapters[1], "en", settings)
-    page = site.site_notebook(chapters[1], "en", settings, preview=True)
+    with pytest.raises(render_myst.StaleNotebook, match="make preview"):
+        render_myst.site_notebook(chapters[1], "en", settings)
+    page = render_myst.site_notebook(chapters[1], "en", settings, preview=True)
     code = {c.source: c.outputs for c in page.cells if c.cell_type == "code"}
     assert code["print('pytorch edited')"] == [] and code["print('mxnet here')"][0]["text"] == "mxnet here\n"
     # A new chapter's notebooks are written, without outputs.
@@ -286,8 +287,8 @@ def test_a_preview_keeps_executed_notebooks_and_shows_new_code_without_outputs(t
 
 def test_an_edition_has_a_references_page_only_when_a_chapter_cites(settings):
     def files(cited: bool) -> list[str]:
-        toc = site.edition_toc(settings, "pt", cited)
+        toc = edition_toc(settings, "pt", cited)
         return [chapter["file"] for part in toc["parts"] for chapter in part["chapters"]]
 
     assert "bibliography" in files(True) and "bibliography" not in files(False)
-    assert site.edition_toc(settings, "pt", True)["parts"][-2]["caption"] == "Referências"
+    assert edition_toc(settings, "pt", True)["parts"][-2]["caption"] == "Referências"

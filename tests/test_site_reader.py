@@ -3,12 +3,13 @@ the notebooks each edition serves, the front door, and every reader-facing strin
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from conftest import REPO
 
-from bookbuild import site
+from bookbuild import edition, frontpage, site
 from bookbuild.build import read_book
 from bookbuild.texts import TEXTS, text
 
@@ -35,7 +36,7 @@ def test_every_text_exists_in_every_language(settings):
 
 @pytest.mark.parametrize("lang", ["en", "pt"])
 def test_each_page_with_code_gets_run_links_for_its_committed_notebooks(settings, chapters, lang):
-    config = site.edition_config(settings, lang, chapters)["sphinx"]["config"]
+    config = edition.edition_config(settings, lang, chapters)["sphinx"]["config"]
     with_code = sorted(f"chapters/{c.name}" for c in chapters if any(c.code_cells(f) for f in settings.framework_names))
     assert sorted(config["bookbuild_run"]) == with_code  # pages without code get no links
     assert "chapters/index" not in config["bookbuild_run"] and PAGE in with_code
@@ -55,33 +56,43 @@ def test_each_page_with_code_gets_run_links_for_its_committed_notebooks(settings
     assert [code for code, *_ in config["bookbuild_languages"]] == ["en", "pt"]
 
 
-def test_an_edition_serves_its_committed_notebooks(settings, chapters, tmp_path):
+def test_an_edition_serves_its_committed_notebooks_with_links_to_itself(settings, chapters, tmp_path):
+    """A downloaded notebook is read on its own: the committed one, outputs and all, but its
+    references lead to the online edition rather than to sibling notebooks it does not have."""
     site.write_edition(chapters, settings, "pt", tmp_path)
     served = sorted(p.relative_to(tmp_path / "_extra").as_posix() for p in (tmp_path / "_extra").rglob("*.ipynb"))
     committed = sorted(f"notebooks/{p.relative_to(REPO / 'notebooks' / 'pt').as_posix()}"
                        for p in (REPO / "notebooks" / "pt").rglob("*.ipynb"))
     assert served == committed and len(served) == 3 * len(chapters)
     name = "notebooks/tensorflow/deep-learning-computation/custom-layer.ipynb"
-    assert (tmp_path / "_extra" / name).read_bytes() == (REPO / "notebooks" / "pt" / name.split("/", 1)[1]).read_bytes()
+    download = json.loads((tmp_path / "_extra" / name).read_text())
+    original = json.loads((REPO / "notebooks" / "pt" / name.split("/", 1)[1]).read_text())
+    assert download["metadata"] == original["metadata"]
+    assert [c for c in download["cells"] if c["cell_type"] == "code"] == [
+        c for c in original["cells"] if c["cell_type"] == "code"]
+    prose = "".join("".join(c["source"]) for c in download["cells"] if c["cell_type"] == "markdown")
+    page = f"{settings.site_url}pt/chapters/deep-learning-computation/model-construction.html"
+    assert f"[Seção 1.1]({page}#sec-model-construction)" in prose
+    assert ".ipynb" not in prose and "](#" not in prose
 
 
 def test_the_front_door_offers_both_editions_and_picks_by_language(settings):
-    page = site.root_index(settings)
+    page = frontpage.root_index(settings)
     assert re.findall(r'<a href="(\w+)/index.html" hreflang="([\w-]+)"', page) == [("en", "en"), ("pt", "pt-BR")]
     for language in settings.languages:
         assert language.title in page and language.subtitle in page
-    assert '"en", "pt"' in page and "navigator.languages" in page and site.LANGUAGE_KEY in page
+    assert '"en", "pt"' in page and "navigator.languages" in page and frontpage.LANGUAGE_KEY in page
     # Nothing loads from the network; the published addresses it names are not requests.
     loaded = re.sub(r'<link rel="(canonical|alternate)"[^>]*>|xmlns="http://www.w3.org/2000/svg"', "", page)
     assert "http://" not in loaded and "https://" not in loaded
 
 
 def test_changing_the_extensions_rebuilds_the_pages(monkeypatch, tmp_path):
-    before = site.toolchain_fingerprint()
+    before = edition.toolchain_fingerprint()
     package = tmp_path / "bookbuild"
     (package / "static").mkdir(parents=True)
-    monkeypatch.setattr(site, "__file__", str(package / "site.py"))
+    monkeypatch.setattr(edition, "__file__", str(package / "edition.py"))
     (package / "static" / "bookbuild.js").write_text("one")
-    first = site.toolchain_fingerprint()
+    first = edition.toolchain_fingerprint()
     (package / "static" / "bookbuild.js").write_text("two")
-    assert len({before, first, site.toolchain_fingerprint()}) == 3
+    assert len({before, first, edition.toolchain_fingerprint()}) == 3

@@ -15,9 +15,11 @@ from nbformat import NotebookNode
 
 from . import envs, execute, notebooks
 from .check import chapter_files, check_chapter, read_book
-from .crossref import book_anchors
+from .crossref import book_numbering
+from .files import notebook_path
 from .model import BookError, Chapter, Diagnostic
 from .read import read_chapter
+from .render_jupyter import make_notebook
 from .requirements import read_environment
 from .settings import Settings
 
@@ -43,11 +45,11 @@ def book_notebooks(chapters: list[Chapter], settings: Settings, out: Path, repor
     languages = languages or settings.language_codes
     for framework in settings.frameworks:
         read_environment(framework.requirements)  # a broken one stops the run before anything is written
-    anchors = book_anchors(chapters, settings)
+    numbering = book_numbering(chapters, settings)
     for chapter in chapters:
         for framework in settings.frameworks:
-            paths = {lang: notebooks.notebook_path(out, lang, framework.name, chapter) for lang in languages}
-            books = {lang: notebooks.make_notebook(chapter, lang, framework, settings, anchors)
+            paths = {lang: notebook_path(out, lang, framework.name, chapter) for lang in languages}
+            books = {lang: make_notebook(chapter, lang, framework, settings, numbering)
                      for lang in languages}
             first = books[languages[0]]
             if execute.has_code(first):
@@ -90,7 +92,7 @@ def build_notebooks(chapters: list[Chapter], settings: Settings, out: Path, *, l
 
 def orphan_notebooks(chapters: list[Chapter], settings: Settings) -> list[Path]:
     """Notebooks under notebooks/ that no chapter produces any more (a chapter was renamed, say)."""
-    expected = {notebooks.notebook_path(settings.notebooks_dir, lang, framework, chapter)
+    expected = {notebook_path(settings.notebooks_dir, lang, framework, chapter)
                 for chapter in chapters for framework in settings.framework_names
                 for lang in settings.language_codes}
     return [p for p in sorted(settings.notebooks_dir.rglob("*.ipynb")) if p not in expected]
@@ -99,13 +101,13 @@ def orphan_notebooks(chapters: list[Chapter], settings: Settings) -> list[Path]:
 def stale_notebooks(chapters: list[Chapter], settings: Settings) -> list[str]:
     """Why each committed notebook differs from what the chapters produce now, if it does."""
     problems = []
-    anchors = book_anchors(chapters, settings)
+    numbering = book_numbering(chapters, settings)
     for chapter in chapters:
         for framework in settings.frameworks:
             for lang in settings.language_codes:
-                path = notebooks.notebook_path(settings.notebooks_dir, lang, framework.name, chapter)
+                path = notebook_path(settings.notebooks_dir, lang, framework.name, chapter)
                 shown = path.relative_to(settings.root)
-                notebook = notebooks.make_notebook(chapter, lang, framework, settings, anchors)
+                notebook = make_notebook(chapter, lang, framework, settings, numbering)
                 if not path.exists():
                     problems.append(f"{shown}: missing")
                     continue

@@ -1,10 +1,10 @@
-"""Cross-references in the notebooks: the numbers Sphinx gives labels, written out as text.
+"""The numbers Sphinx gives the book's labels, computed without Sphinx, for the reader notebooks.
 
 The HTML editions let Sphinx resolve ``{numref}`` and ``{eq}``: a reader sees "Section 1.2" or
 "Seção 1.2", so an author writes "na :numref:`sec_x`" and it reads as Portuguese. A notebook has no
-Sphinx, and would show the MyST role verbatim. Here the notebooks get the same numbers as the HTML,
-computed from _toc.yml and the document model, and each reference becomes plain markdown: a link
-"Seção 1.2" to the notebook that holds the section, an equation number "(1.4)".
+Sphinx. Here the same numbers are computed from _toc.yml and the document model, so that
+render_jupyter can write each reference out as a link "Seção 1.2" and each labelled equation with
+its number, exactly as the HTML shows them (the browser tests compare the two).
 
 Sphinx's rules, for a numbered table of contents: chapters are 1, 2, … (continuously across parts),
 their sections 1.1, 1.2, … and the headings inside a file continue below its number (1.2.1, 1.2.1.1).
@@ -13,22 +13,12 @@ Figures, tables and labelled equations are numbered within each chapter, in read
 
 from __future__ import annotations
 
-import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .bibliography import Work, plain_citation
 from .files import load_yaml
 from .model import Chapter, OutlineEntry
 from .settings import Settings
-from .texts import text
-
-NUMREF = re.compile(r"\{numref\}`([^`]+)`")
-CITE = re.compile(r"\{cite:(p|t)\}`([^`]+)`")
-EQREF = re.compile(r"\{eq\}`([^`]+)`")
-TARGET = re.compile(r"^\(([^)\s]+)\)=$", re.MULTILINE)
-EQUATION_LABEL = re.compile(r"\$\$ \(([^)\s]+)\)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -109,7 +99,7 @@ def anchors(chapters: list[Chapter], toc: dict, languages: tuple[str, ...]) -> d
                         titles[lang] = headings[before[-1]].title
                         target_number = target_number or heading_numbers[lang][before[-1]]
                 found[target.name] = Anchor(target.name, "section", chapter.name, target_number, titles)
-            else:
+            elif target.name not in found:  # a figure labelled in each language block is one figure
                 scope = number.split(".")[0] if number else chapter.name
                 counters[scope, target.kind] = counters.get((scope, target.kind), 0) + 1
                 count = counters[scope, target.kind]
@@ -118,50 +108,57 @@ def anchors(chapters: list[Chapter], toc: dict, languages: tuple[str, ...]) -> d
     return found
 
 
-def book_anchors(chapters: list[Chapter], settings: Settings) -> dict[str, Anchor]:
-    return anchors(chapters, load_toc(settings), settings.language_codes)
+@dataclass(frozen=True)
+class Page:
+    """A file of the table of contents: its number, its title in each language, and the files of
+    its sections, in order (what a ```` ```toc ```` block lists)."""
+
+    chapter: str  # the chapter's name below chapters/
+    number: str | None
+    titles: dict[str, str]
+    sections: tuple[str, ...]
+    frameworks: frozenset[str]  # those it has notebooks for
 
 
-def plain_references(markdown: str, lang: str, chapter: Chapter, known: dict[str, Anchor],
-                     works: dict[str, Work] | None = None, bibliography_page: str | None = None) -> str:
-    """A prose block of the model (MyST) as a notebook shows it: references written out and
-    linked, label targets as HTML anchors, equation labels as MathJax tags, citations as the HTML
-    shows them ("(Glorot and Bengio, 2010)"), linked to the online bibliography."""
+@dataclass(frozen=True)
+class Numbering:
+    """Everything a renderer needs to write references without Sphinx: the labels and the pages."""
 
-    def link(anchor: Anchor, shown: str) -> str:
-        # Sections have an HTML anchor in the notebook (below); equations carry a MathJax tag only.
-        fragment = f"#{anchor.label}" if anchor.kind == "section" else ""
-        if anchor.chapter == chapter.name:
-            return f"[{shown}]({fragment})" if fragment else shown
-        here = Path(chapter.name).parent
-        path = Path(os.path.relpath(f"{anchor.chapter}.ipynb", here)).as_posix()
-        return f"[{shown}]({path}{fragment})"
+    anchors: dict[str, Anchor] = field(default_factory=dict)
+    pages: dict[str, Page] = field(default_factory=dict)
 
-    def numref(match: re.Match[str]) -> str:
-        anchor = known.get(match.group(1))
-        if anchor is None:
-            return f"`{match.group(1)}`"
-        if anchor.number is None:
-            shown = anchor.titles.get(lang, anchor.label)
-        elif anchor.kind in ("figure", "table"):
-            shown = text(lang, f"{anchor.kind}_reference", number=anchor.number)
-        else:
-            shown = text(lang, "section_reference", number=anchor.number)
-        return link(anchor, shown)
 
-    def eqref(match: re.Match[str]) -> str:
-        anchor = known.get(match.group(1))
-        return link(anchor, f"({anchor.number})") if anchor else f"`{match.group(1)}`"
+def toc_sections(toc: dict) -> dict[str, list[str]]:
+    """File (as _toc.yml names it) → the files of its sections, in order; the root's are the
+    book's chapters, across parts."""
+    sections: dict[str, list[str]] = {}
 
-    def equation(match: re.Match[str]) -> str:
-        anchor = known.get(match.group(1))
-        tag = anchor.number if anchor and anchor.number else match.group(1)
-        return f"\\tag{{{tag}}}$$"
+    def walk(entries: list[dict]) -> list[str]:
+        files = []
+        for entry in entries:
+            if isinstance(entry, dict) and "file" in entry:
+                files.append(entry["file"])
+                sections[entry["file"]] = walk(entry.get("sections", []))
+        return files
 
-    if "{cite:" in markdown:
-        markdown = CITE.sub(lambda m: plain_citation([k.strip() for k in m[2].split(",")], m[1] == "t", lang,
-                                                     works or {}, bibliography_page), markdown)
-    markdown = NUMREF.sub(numref, markdown)
-    markdown = EQREF.sub(eqref, markdown)
-    markdown = EQUATION_LABEL.sub(equation, markdown)
-    return TARGET.sub(lambda m: f'<a id="{m.group(1)}"></a>', markdown)
+    chapters = [c for part in toc.get("parts", []) for c in part.get("chapters", [])]
+    if "root" in toc:
+        sections[toc["root"]] = walk(chapters + toc.get("chapters", []))
+    return sections
+
+
+def numbering(chapters: list[Chapter], toc: dict, languages: tuple[str, ...],
+              frameworks: tuple[str, ...] = ()) -> Numbering:
+    numbers, sections = toc_numbers(toc), toc_sections(toc)
+    pages = {}
+    for chapter in chapters:
+        file = f"chapters/{chapter.name}"
+        children = tuple(name.removeprefix("chapters/") for name in sections.get(file, ()))
+        pages[chapter.name] = Page(chapter.name, numbers.get(file),
+                                   {lang: chapter.title(lang) for lang in languages}, children,
+                                   frozenset(f for f in frameworks if chapter.has_framework(f)))
+    return Numbering(anchors(chapters, toc, languages), pages)
+
+
+def book_numbering(chapters: list[Chapter], settings: Settings) -> Numbering:
+    return numbering(chapters, load_toc(settings), settings.language_codes, settings.framework_names)

@@ -27,7 +27,10 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def cache_key(notebook: NotebookNode, env_fingerprint: str) -> str:
-    code = [(c.source, c.metadata.get("tags", [])) for c in notebook.cells if c.cell_type == "code"]
+    """The code cells (their code and tags) and the kernel environment: all that a run depends on.
+    The same in every language, so that the outputs of one run serve every language's notebook."""
+    code = [(notebooks.code_only(c.source), c.metadata.get("tags", []))
+            for c in notebook.cells if c.cell_type == "code"]
     payload = json.dumps({"environment": env_fingerprint, "code": code}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 

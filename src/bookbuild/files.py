@@ -1,5 +1,5 @@
-"""Reading the book's text files and writing every generated file: the two places where a file
-system meets the toolchain.
+"""Reading the book's text files, writing every generated file, and where the notebooks lie: the
+places where a file system meets the toolchain.
 
 Reading accepts what editors write (a UTF-8 byte-order mark, CRLF or CR line ends) and turns what
 cannot be text into a diagnostic at its line: bytes that are not UTF-8, NUL bytes; YAML files keep
@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from .model import BookError, Diagnostic
+from .model import BookError, Chapter, Diagnostic
 
 BOM = b"\xef\xbb\xbf"
 
@@ -53,6 +53,12 @@ def read_text(path: Path, shown: Path | None = None) -> str:
     except OSError as error:
         raise BookError([Diagnostic(shown, None, f"cannot be read: {error.strerror}")]) from None
     return decode(raw, shown)
+
+
+def notebook_path(out: Path, lang: str, framework: str, chapter: Chapter | str) -> Path:
+    """``out/{lang}/{framework}/<chapter>.ipynb``, mirroring chapters/ (``chapter``: one, or its name)."""
+    name = chapter if isinstance(chapter, str) else chapter.name
+    return out / lang / framework / f"{name}.ipynb"
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:

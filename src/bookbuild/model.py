@@ -3,15 +3,14 @@
 A prose block is a sequence of parts. Most of it is plain markdown (CommonMark with ``$`` math),
 kept line for line as the author wrote it; what the book numbers and links is data: headings,
 display equations, figures and tables, each with its label, and the references inside the text.
-Renderers turn the parts into what their readers need. ``Prose.text`` is the MyST form that
-the notebooks and Sphinx read today. Line numbers point back to the chapter, so that every
-later stage can blame the right line.
+Two renderers turn the parts into what their readers need: render_jupyter into the plain markdown
+of the notebooks readers run, render_myst into the MyST that Sphinx reads for the HTML editions.
+Line numbers point back to the chapter, so that every later stage can blame the right line.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
@@ -148,56 +147,15 @@ class Prose:
             self.frameworks is None or framework in self.frameworks
         )
 
-    @cached_property
-    def text(self) -> str:
-        """The block as MyST markdown, which the notebooks and the Sphinx sources hold."""
-        return "\n".join(myst(part) for part in self.parts)
-
-
-ROLES = {"numref": "numref", "eqref": "eq"}
-
-
-def myst_inline(inline: Inline) -> str:
-    return "".join(piece if isinstance(piece, str) else myst_piece(piece) for piece in inline)
-
-
-def myst_piece(piece: Reference | Citation) -> str:
-    if isinstance(piece, Citation):
-        return f"{{cite:{'t' if piece.textual else 'p'}}}`{','.join(piece.keys)}`"
-    return f"{{{ROLES[piece.role]}}}`{piece.name}`"
 
 
 def fence(info: str, body: str) -> str:
-    """A fenced block whose fence is longer than any backtick run in its body."""
+    """A fenced block whose fence is longer than any backtick run in its body (both renderers
+    write blocks of text they do not control: reStructuredText, say)."""
     runs = (len(line) - len(line.lstrip("`")) for line in (raw.strip() for raw in body.split("\n")))
     longest = max(runs, default=0)
     ticks = "`" * max(3, longest + 1)
     return f"{ticks}{info}\n{body}\n{ticks}"
-
-
-def myst(part: Part) -> str:
-    """One part as MyST: labels become targets and ``:name:`` options, references become roles."""
-    if isinstance(part, Markdown):
-        return myst_inline(part.inline)
-    if isinstance(part, Heading):
-        heading = myst_inline(part.inline)
-        return f"({part.label})=\n{heading}" if part.label else heading
-    if isinstance(part, Equation):
-        return f"{part.text.rstrip()} ({part.label})" if part.label else part.text
-    if isinstance(part, Figure):
-        if not part.label and not part.options:
-            return myst_inline(part.inline)
-        options = ([f":name: {part.label}"] if part.label else []) + [f":{k}: {v}" for k, v in part.options]
-        return "\n".join([f"```{{figure}} {part.path}", *options, "", myst_inline(part.caption), "```"])
-    if isinstance(part, Table):
-        if part.caption is None and not part.label:
-            return myst_inline(part.inline)
-        title = f" {myst_inline(part.caption)}" if part.caption else ""
-        options = [f":name: {part.label}"] if part.label else []
-        return "\n".join([f"```{{table}}{title}", *options, "", myst_inline(part.inline), "```"])
-    if isinstance(part, Rst):
-        return fence("{eval-rst}", part.text)
-    return "```{tableofcontents}\n```"
 
 
 @dataclass(frozen=True)

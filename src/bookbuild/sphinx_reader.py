@@ -1,7 +1,7 @@
 """The reader's controls around each page of an edition: the language switch, the remembered
 framework and the "Run this page" links.
 
-The site assembler (site.py) computes everything page-specific and passes it in config values set
+The site (edition.py, runlinks.py) computes everything page-specific and passes it in config values set
 by ``edition_config``: this extension only draws it. Each page gets
 
 - an EN | PT switch in the article header, linking to the same page of the other edition (both
@@ -14,7 +14,7 @@ by ``edition_config``: this extension only draws it. Each page gets
 
 It also settles the theme's chrome: a brand with logo, title and subtitle in the sidebar, no
 second search bar above the page, no download menu offering the merged site notebook, a footer
-with the copyright and the license (site.py writes the license line in the edition's language).
+with the copyright and the license (edition.py writes the license line in the edition's language).
 """
 
 from __future__ import annotations
@@ -154,7 +154,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("bookbuild_default_tab", "", "html", types=[str])
     app.add_config_value("bookbuild_texts", {}, "html", types=[dict])
     app.add_config_value("bookbuild_run", {}, "html", types=[dict])
-    # Set by site.py from this package's extensions, templates and static files: a change to any
+    # Set by edition.py from this package's extensions, templates and static files: a change to any
     # of them rebuilds every page and copies the static files again.
     app.add_config_value("bookbuild_toolchain", "", "env", types=[str])
     app.connect("config-inited", configure_theme)

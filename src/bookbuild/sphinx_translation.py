@@ -1,6 +1,6 @@
 """Notices over passages whose translation is not done, and the ``lang`` of text in another language.
 
-The site assembler (site.py) writes, around such a passage,
+The MyST renderer (render_myst.py) writes, around such a passage,
 
 ````markdown
 ```{translation-notice} missing en

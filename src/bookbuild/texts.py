@@ -58,6 +58,8 @@ TEXTS: dict[str, dict[str, str]] = {
         # A section with code, but none for one framework (a framework gap).
         "framework_gap": "This section has no {framework} code yet.",
         "framework_gap_notebook": "**This section has no {framework} code yet.** Its examples are in {others}.",
+        # The setup cell's title: Colab shows it as a form, JupyterLab over the collapsed cell.
+        "setup_title": "Setup: seeds and, on Colab, the pinned versions",
     },
     "pt": {
         "language_name": "Português (Brasil)",
@@ -106,6 +108,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "bibliography": "Referências",
         "framework_gap": "Esta seção ainda não tem código {framework}.",
         "framework_gap_notebook": "**Esta seção ainda não tem código {framework}.** Os exemplos estão em {others}.",
+        "setup_title": "Configuração: sementes e, no Colab, as versões fixadas",
     },
 }
 

@@ -1,7 +1,8 @@
-"""The notebook writer: one notebook per language and framework, deterministic and atomic."""
+"""The reader notebooks: one per language and framework, plain Jupyter markdown, deterministic and atomic."""
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -10,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild import files, notebooks
+from bookbuild import execute, files, notebooks, render_jupyter
+from bookbuild.crossref import book_numbering
 from bookbuild.read import read_chapter
 from bookbuild.settings import load_settings
+from bookbuild.texts import text
 
 CHAPTER = """\
 :begin_lang:`en`
@@ -60,9 +63,10 @@ def chapter(settings):
 
 
 def test_a_notebook_holds_its_language_and_framework_only(chapter, settings):
-    nb = notebooks.make_notebook(chapter, "pt", settings.framework("tensorflow"), settings)
+    nb = render_jupyter.make_notebook(chapter, "pt", settings.framework("tensorflow"), settings)
     kinds = [(c.cell_type, c.source.splitlines()[0]) for c in nb.cells]
-    assert kinds == [("code", "import sys"), ("markdown", "# Título"), ("code", "print(1)"),
+    assert kinds == [("code", "#@title Configuração: sementes e, no Colab, as versões fixadas"),
+                     ("markdown", "# Título"), ("code", "print(1)"),
                      ("markdown", "Nota sobre Keras.")]
     assert nb.cells[0].source.endswith(settings.framework("tensorflow").setup)
     assert "$$a = b$$" in nb.cells[1].source and "English" not in nb.cells[1].source
@@ -71,7 +75,7 @@ def test_a_notebook_holds_its_language_and_framework_only(chapter, settings):
 
 
 def test_markers_become_tags_that_nbval_and_jupyter_understand(chapter, settings):
-    nb = notebooks.make_notebook(chapter, "en", settings.framework("pytorch"), settings)
+    nb = render_jupyter.make_notebook(chapter, "en", settings.framework("pytorch"), settings)
     setup, _, solution, raising = nb.cells
     assert setup.metadata.tags == ["setup"] and "torch.manual_seed(0)" in setup.source
     assert solution.metadata.tags == ["solution"]
@@ -79,17 +83,95 @@ def test_markers_become_tags_that_nbval_and_jupyter_understand(chapter, settings
     assert raising.metadata.tags == ["nbval-ignore-output", "raises-exception"]
 
 
+def test_the_setup_cell_is_titled_collapsed_in_jupyterlab_and_a_form_on_colab(chapter, settings):
+    for lang in settings.language_codes:
+        setup = render_jupyter.make_notebook(chapter, lang, settings.framework("pytorch"), settings).cells[0]
+        assert setup.source.splitlines()[0] == f"#@title {text(lang, 'setup_title')}"
+        assert setup.metadata.jupyter == {"source_hidden": True} and setup.metadata.cellView == "form"
+    assert text("pt", "setup_title") == "Configuração: sementes e, no Colab, as versões fixadas"
+
+
+def test_the_cache_key_ignores_the_title_and_only_the_title(chapter, settings):
+    """One run serves every language: the key of each language's notebook is the same; any change
+    to the code itself, even a comment, changes it."""
+    framework = settings.framework("pytorch")
+    en, pt = (render_jupyter.make_notebook(chapter, lang, framework, settings) for lang in ("en", "pt"))
+    assert en.cells[0].source != pt.cells[0].source
+    assert execute.cache_key(en, "env") == execute.cache_key(pt, "env")
+    pt.cells[0].source += "\n# one more comment"
+    assert execute.cache_key(en, "env") != execute.cache_key(pt, "env")
+
+
+FIGURES = """\
+:begin_lang:`en`
+# Shapes
+Figure :numref:`fig_square` and table :numref:`tab_sizes`.
+
+![A unit square](img/square.png)
+:label:`fig_square`
+
+![A picture that is not there](img/missing.png)
+
+:Sizes of the layers
+
+| in | out |
+|---|---|
+| 4 | 2 |
+:label:`tab_sizes`
+:end_lang:
+
+:begin_lang:`pt`
+# Formas
+A figura :numref:`fig_square` e a tabela :numref:`tab_sizes`.
+
+![Um quadrado unitário](img/square.png)
+:label:`fig_square`
+
+![Uma imagem que não existe](img/missing.png)
+
+:Tamanhos das camadas
+
+| entrada | saída |
+|---|---|
+| 4 | 2 |
+:label:`tab_sizes`
+:end_lang:
+"""
+
+
+def test_figures_travel_with_the_notebook_and_are_numbered_as_in_the_html(tiny_book):
+    (tiny_book / "_toc.yml").write_text("format: jb-book\nroot: chapters/index\noptions:\n  numbered: true\n"
+                                       "chapters:\n  - file: chapters/part/shapes\n")
+    image = tiny_book / "chapters" / "part" / "img" / "square.png"
+    image.parent.mkdir(parents=True)
+    image.write_bytes(b"\x89PNG\r\n\x1a\n not really an image")
+    (tiny_book / "chapters" / "part" / "shapes.md").write_text(FIGURES)
+    (tiny_book / "chapters" / "index.md").write_text("# Book\n")
+    settings = load_settings(tiny_book)
+    chapters = [read_chapter(tiny_book / "chapters" / name, settings) for name in ("index.md", "part/shapes.md")]
+    numbering = book_numbering(chapters, settings)
+    notebook = render_jupyter.make_notebook(chapters[1], "pt", settings.framework("mxnet"), settings, numbering)
+    (cell,) = notebook.cells
+    assert "A figura [Fig. 1.1](#fig_square) e a tabela [Tabela 1.1](#tab_sizes)." in cell.source
+    assert '<a id="fig_square"></a>\n![Um quadrado unitário](attachment:square.png)\n\n*Fig. 1.1* ' \
+        'Um quadrado unitário' in cell.source
+    assert cell.attachments == {"square.png": {"image/png": base64.b64encode(image.read_bytes()).decode()}}
+    assert "![Uma imagem que não existe](img/missing.png)" in cell.source  # no file: the path, as written
+    assert '<a id="tab_sizes"></a>\n*Tabela 1.1* Tamanhos das camadas\n\n| entrada | saída |' in cell.source
+    notebooks.dumps(notebook)  # a valid notebook, attachments included
+
+
 def test_identical_code_has_identical_ids_in_every_language(chapter, settings):
     framework = settings.framework("mxnet")
-    en = notebooks.make_notebook(chapter, "en", framework, settings)
-    pt = notebooks.make_notebook(chapter, "pt", framework, settings)
+    en = render_jupyter.make_notebook(chapter, "en", framework, settings)
+    pt = render_jupyter.make_notebook(chapter, "pt", framework, settings)
     assert [c.id for c in en.cells if c.cell_type == "code"] == [c.id for c in pt.cells if c.cell_type == "code"]
-    assert notebooks.dumps(en) == notebooks.dumps(notebooks.make_notebook(chapter, "en", framework, settings))
+    assert notebooks.dumps(en) == notebooks.dumps(render_jupyter.make_notebook(chapter, "en", framework, settings))
 
 
 def test_save_is_atomic_and_skips_unchanged_files(chapter, settings, tmp_path, monkeypatch):
     path = tmp_path / "nb.ipynb"
-    nb = notebooks.make_notebook(chapter, "en", settings.framework("mxnet"), settings)
+    nb = render_jupyter.make_notebook(chapter, "en", settings.framework("mxnet"), settings)
     assert notebooks.save(nb, path) is True
     assert notebooks.save(nb, path) is False
     before = path.read_text()
@@ -124,7 +206,7 @@ def test_setup_cell_installs_the_pinned_framework_on_colab_only(tiny_book, monke
         "# TensorFlow kernel\n# python: 3.11\ntensorflow-cpu==2.21.0\nkeras==3.15.1  # Keras 3\nnumpy==2.4.6\n"
         "ipykernel==6.31.0\n")
     framework = settings.framework("tensorflow")
-    source = notebooks.setup_source(framework)
+    source = render_jupyter.setup_source(framework)
     assert run_setup(source, monkeypatch, on_colab=False) == []
     assert capsys.readouterr() == ("", "")  # nothing printed off Colab: nbval compares the outputs
     # On Colab: the kernel environment's pins, as the full package Colab ships, without ipykernel.
@@ -137,7 +219,7 @@ def test_on_colab_the_cpu_build_of_torch_becomes_pypis_and_pip_options_stay_behi
     (tiny_book / "envs" / "pytorch.txt").write_text(
         "# python: 3.11\n--extra-index-url https://download.pytorch.org/whl/cpu\ntorch==2.13.0+cpu\nnumpy==2.3.5\n"
         "ipykernel==6.31.0\n")
-    source = notebooks.setup_source(settings.framework("pytorch"))
+    source = render_jupyter.setup_source(settings.framework("pytorch"))
     assert run_setup(source, monkeypatch, on_colab=True) == [
         [sys.executable, "-m", "pip", "install", "--quiet", "torch==2.13.0", "numpy==2.3.5"]]
 
@@ -146,15 +228,17 @@ def test_a_framework_colab_cannot_install_says_so_and_points_to_binder(tiny_book
     settings = load_settings(tiny_book)
     framework = settings.framework("mxnet")
     assert framework.colab is False  # as _config.yml says for MXNet
-    source = notebooks.setup_source(framework)
+    source = render_jupyter.setup_source(framework)
     assert run_setup(source, monkeypatch, on_colab=False) == []
     with pytest.raises(RuntimeError, match=r"cannot install MXNet 1\.0.*Binder"):
         run_setup(source, monkeypatch, on_colab=True)
     chapter = read_chapter(Path("chapters/part/section.md"), settings, text=CHAPTER)
     for lang, words in (("en", "Launch it in Binder"), ("pt", "Abra-o no Binder")):
-        note, setup = notebooks.make_notebook(chapter, lang, framework, settings).cells[:2]
+        note, setup = render_jupyter.make_notebook(chapter, lang, framework, settings).cells[:2]
         binder = settings.repository.binder_url(f"notebooks/{lang}/mxnet/{chapter.name}.ipynb")
         assert note.cell_type == "markdown" and f"[{words}]({binder})" in note.source
-        assert setup.source == source  # the same code in every language: one execution serves both
-    pytorch = notebooks.make_notebook(chapter, "en", settings.framework("pytorch"), settings)
+        # The same code in every language, under a title in the notebook's: one execution serves both.
+        assert setup.source == f"#@title {text(lang, 'setup_title')}\n{source}"
+        assert notebooks.code_only(setup.source) == source
+    pytorch = render_jupyter.make_notebook(chapter, "en", settings.framework("pytorch"), settings)
     assert pytorch.cells[0].cell_type == "code"  # Colab can run it: no note
