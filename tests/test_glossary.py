@@ -107,3 +107,19 @@ def test_a_broken_glossary_is_an_error_at_its_line(book, capsys, content, line, 
     assert main(["--root", str(book), "check"]) == 1
     err = capsys.readouterr().err
     assert f"glossary.yml:{line}: {message}" in err, err
+
+
+@pytest.mark.parametrize("text", [
+    "A dense layer.", "The GPU's memory.", "Dense\nlayers stack.", "checkpoints", "re-layer and layer-wise",
+    "nothing here", "BIASES everywhere", "deep   learning",
+])
+def test_the_quick_look_never_lets_a_named_term_go(text: str) -> None:
+    """``may_name`` skips the terms' expression for a text it rejects: it must not reject a text
+    in which the expression finds a term."""
+    terms = (glossary.Term(("dense layer",), ("camada densa",), 1), glossary.Term(("GPU",), ("GPU",), 2),
+             glossary.Term(("bias",), ("viés",), 3), glossary.Term(("deep learning",), ("deep learning",), 4),
+             glossary.Term(("checkpoint",), ("ponto de verificação",), 5), glossary.Term(("layer",), ("camada",), 6))
+    expression, forms = glossary.english_words(terms, kept=True)
+    found = bool(expression.search(text))
+    assert glossary.may_name(text, glossary.first_words(forms)) or not found
+    assert found == (text not in ("nothing here", "re-layer and layer-wise"))

@@ -10,6 +10,7 @@ ahead in the table of contents, for an author to review.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import replace
 from pathlib import Path
 
@@ -91,17 +92,28 @@ def check_heading_pairs(chapter: Chapter, settings: Settings) -> list[Diagnostic
     """A translation must have the same headings as its original, level by level: a heading that
     one language lacks is a missing subsection in that edition (and breaks the section numbers)."""
     reference = settings.source_language
+    by_lang: dict[str | None, list[OutlineEntry]] = {}
+    for heading in sorted(chapter.headings, key=lambda h: h.line):
+        by_lang.setdefault(heading.lang, []).append(heading)
+    starts = {lang: [h.line for h in headings] for lang, headings in by_lang.items()}
+
+    def within(lang: str, first: int, end: int) -> list[OutlineEntry]:
+        """The headings of ``lang`` on lines first..end-1, found by bisection: a long chapter has
+        thousands of passages, and scanning every heading for each was quadratic."""
+        lines = starts.get(lang, [])
+        return by_lang.get(lang, [])[bisect_left(lines, first):bisect_left(lines, end)]
+
     found = []
     for passage in translation.passages(chapter, settings):
         original = passage.blocks.get(reference)
         if original is None:
             continue
-        # A heading may share the marker's line (an error of its own), hence <= at the start.
-        model = [h for h in chapter.headings if h.lang == reference and original.line <= h.line < original.end]
+        # A heading may share the marker's line (an error of its own), hence the marker's line counts.
+        model = within(reference, original.line, original.end)
         for lang, block in passage.blocks.items():
             if lang == reference:
                 continue
-            mine = [h for h in chapter.headings if h.lang == lang and block.line <= h.line < block.end]
+            mine = within(lang, block.line, block.end)
             found.extend(_compare_headings(chapter, lang, block.line, mine, reference, original.line, model))
     return found
 

@@ -216,6 +216,20 @@ def english_words(terms: tuple[Term, ...], kept: bool) -> tuple[re.Pattern[str],
     return re.compile(rf"(?<![\w-])(?=({alternatives})(?![\w-]))", re.IGNORECASE), owner
 
 
+WORD = re.compile(r"[\w-]+")
+
+
+def may_name(text: str, first_words: frozenset[str]) -> bool:
+    """Whether a text has a word that starts one of the forms: the scan with the terms' expression
+    tries every position of the text, so a passage that names no term is let go at once."""
+    return not first_words.isdisjoint(WORD.findall(text.lower()))
+
+
+def first_words(forms: dict[str, Term]) -> frozenset[str]:
+    """The first word of each form, cut as ``may_name`` cuts a text ("GPU's" starts with "gpu")."""
+    return frozenset(WORD.findall(form.lower())[0] for form in forms if WORD.search(form))
+
+
 def check_chapter(chapter: Chapter, settings: Settings, glossary: Glossary) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     for lang, terms in glossary.terms.items():
@@ -223,6 +237,7 @@ def check_chapter(chapter: Chapter, settings: Settings, glossary: Glossary) -> l
             continue
         in_english, anywhere = english_words(tuple(terms), kept=True)
         in_translation, foreign = english_words(tuple(terms), kept=False)
+        english_starts, foreign_starts = first_words(anywhere), first_words(foreign)
         for passage in translation.passages(chapter, settings):
             source, block = passage.blocks.get(settings.source_language), passage.blocks.get(lang)
             if block is None:
@@ -230,7 +245,7 @@ def check_chapter(chapter: Chapter, settings: Settings, glossary: Glossary) -> l
             if source is not None:
                 english = " ".join(line for _, line in prose_lines(source))
                 used: dict[Term, str] = {}
-                for hit in in_english.finditer(english):
+                for hit in in_english.finditer(english) if may_name(english, english_starts) else ():
                     used.setdefault(anywhere[" ".join(hit.group(1).lower().split())], hit.group(1))
                 target = " ".join(line for _, line in prose_lines(block)) if used else ""
                 for term in terms:
@@ -240,7 +255,10 @@ def check_chapter(chapter: Chapter, settings: Settings, glossary: Glossary) -> l
                             f"line {source.line} says {used[term]!r}, and this {lang!r} translation uses none "
                             f"of {', '.join(repr(a) for a in term.approved)} ({glossary.path}:{term.line})",
                             warning=True))
-            for number, line in prose_lines(block, keep_italics=False) if foreign else ():
+            lines = prose_lines(block, keep_italics=False) if foreign else []
+            if not may_name(" ".join(line for _, line in lines), foreign_starts):
+                lines = []
+            for number, line in lines:
                 for hit in in_translation.finditer(line):
                     term = foreign[" ".join(hit.group(1).lower().split())]
                     found.append(Diagnostic(
