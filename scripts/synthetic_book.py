@@ -27,6 +27,11 @@ from pathlib import Path
 
 import yaml
 
+from bookbuild import translation
+from bookbuild.check import chapter_files
+from bookbuild.read import read_chapter
+from bookbuild.settings import load_settings
+
 REPO = Path(__file__).resolve().parent.parent
 # What a book needs besides its chapters: settings, kernel environments, the nbval sanitizers.
 COPIED = ["_config.yml", "glossary.yml", "references.bib", "envs", "tests/nbval-sanitize.cfg",
@@ -338,7 +343,16 @@ def write_book(root: Path, shape: Shape = Shape()) -> list[str]:
         (root / "_config.yml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
     toc = {"format": "jb-book", "root": "chapters/index", "options": {"numbered": True}, "chapters": toc_chapters}
     (root / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
+    confirm_translations(root)
     return sorted(files)
+
+
+def confirm_translations(root: Path) -> None:
+    """Record every chapter's translations in its lock file, as `bookbuild confirm` does for an
+    author: the generated book's translated chapters are completely translated."""
+    settings = load_settings(root)
+    for path in chapter_files(settings)[0]:
+        translation.confirm(read_chapter(path, settings), settings)
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 WORKFLOW = yaml.safe_load((REPO / ".github/workflows/book.yml").read_text())
 JOBS = WORKFLOW["jobs"]
-TEST_JOBS = ["checks", "cpu", "gpu", "site"]
+TEST_JOBS = ["checks", "notebooks", "gpu", "site"]
 
 
 def make_rules() -> dict[str, list[str]]:
@@ -47,10 +47,23 @@ def test_the_workflow_runs_all_that_make_test_runs():
     assert "test-browser" in make_calls()
 
 
-def test_a_cpu_and_a_gpu_job_per_framework(settings):
-    for job in ("cpu", "gpu"):
+def step(job: str, action: str) -> dict:
+    [found] = [s for s in JOBS[job]["steps"] if s.get("uses", "").startswith(f"actions/{action}@")]
+    return found
+
+
+def test_a_notebooks_job_per_framework_and_shard_and_a_gpu_job_per_framework(settings):
+    for job in ("notebooks", "gpu"):
         assert JOBS[job]["strategy"]["matrix"]["framework"] == list(settings.framework_names)
-    assert runs("cpu") == ["make test-notebooks FRAMEWORK=${{ matrix.framework }}"]
+    shards = JOBS["notebooks"]["strategy"]["matrix"]["shard"]
+    [command] = runs("notebooks")
+    count = int(re.search(r"SHARD=\$\{\{ matrix.shard \}\}/(\d+)", command)[1])
+    assert shards == list(range(1, count + 1)) and count >= 2  # every shard i of N, each once
+    assert command == (f"make notebooks test-notebooks FRAMEWORK=${{{{ matrix.framework }}}} "
+                       f"SHARD=${{{{ matrix.shard }}}}/{count} EXPORT=_build/shard")
+    upload = step("notebooks", "upload-artifact")
+    assert upload["with"]["path"] == "_build/shard/"
+    assert upload["with"]["name"] == "notebooks-${{ matrix.framework }}-${{ matrix.shard }}"
     assert "make test-gpu FRAMEWORK=${{ matrix.framework }}" in runs("gpu")
     assert {"self-hosted", "gpu"} <= set(JOBS["gpu"]["runs-on"])
     assert runs("checks") == ["make lint unit freshness"]
@@ -62,12 +75,15 @@ def test_pytorchs_cpu_index_comes_from_its_requirements_file_alone():
     assert "PIP_" not in text and "download.pytorch.org" not in text
 
 
-def test_the_site_job_tests_both_editions_in_a_browser_and_hands_that_site_to_pages():
-    assert runs("site") == ["make test-browser"]
+def test_the_site_job_collects_every_shard_tests_both_editions_and_hands_that_site_to_pages():
+    command = "make collect test-browser SHARDS=_build/shards"
+    assert JOBS["site"]["needs"] == ["notebooks"] and runs("site") == [command]
     steps = JOBS["site"]["steps"]
-    [upload] = [s for s in steps if s.get("uses", "").startswith("actions/upload-pages-artifact@")]
+    download = step("site", "download-artifact")
+    assert download["with"] == {"pattern": "notebooks-*", "path": "_build/shards"}
+    upload = step("site", "upload-pages-artifact")
     assert upload["with"]["path"] == "_build/html/"
-    assert steps.index(upload) > [s.get("run") for s in steps].index("make test-browser")
+    assert steps.index(download) < [s.get("run") for s in steps].index(command) < steps.index(upload)
 
 
 def test_pages_deploys_from_main_only_after_every_test_job_passed():
@@ -75,7 +91,7 @@ def test_pages_deploys_from_main_only_after_every_test_job_passed():
     assert deploy["needs"] == TEST_JOBS and set(JOBS) == {*TEST_JOBS, "deploy"}
     condition = " ".join(deploy["if"].split())
     assert "github.event_name == 'push'" in condition and "github.ref == 'refs/heads/main'" in condition
-    for job in ("checks", "cpu", "site"):
+    for job in ("checks", "notebooks", "site"):
         assert f"needs.{job}.result == 'success'" in condition
     # The GPU job runs only where a GPU runner exists; skipped is allowed, failed is not.
     assert "(needs.gpu.result == 'success' || needs.gpu.result == 'skipped')" in condition

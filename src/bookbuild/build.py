@@ -2,18 +2,19 @@
 
 Nothing built is lost: a notebook is written only once all of its run succeeded, atomically, and
 ``convert`` never replaces an executed notebook with one without outputs, nor writes into the
-book's own notebooks/, unless told to with ``--force``.
+book's own notebooks/, unless told to with ``--force``. Which pairs execute, in what order and how
+many at once is the scheduler's business (schedule.py); running one pair is execute.py's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from nbformat import NotebookNode
 
-from . import envs, execute, notebooks
+from . import envs, execute, notebooks, progress, schedule
 from .check import chapter_files, check_chapter, read_book
 from .crossref import book_numbering
 from .files import notebook_path
@@ -21,6 +22,7 @@ from .model import BookError, Chapter, Diagnostic
 from .read import read_chapter
 from .render_jupyter import make_notebook
 from .requirements import read_environment
+from .schedule import Pair, Shard, Timings
 from .settings import Settings
 
 __all__ = ["build_notebooks", "chapter_files", "convert_file", "orphan_notebooks", "read_book", "stale_notebooks"]
@@ -31,82 +33,194 @@ class Report:
     kernels_started: int = 0
     written: list[Path] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    pairs: list[Pair] = field(default_factory=list)  # the pairs built (all, or one shard's)
+    removed: list[Path] = field(default_factory=list)  # notebooks that no chapter produces any more
+    timings: Timings = field(default_factory=Timings)  # the record the build used and updated
     # Executed notebooks whose code changed, left as they are by a build that runs no kernel.
     kept: list[Path] = field(default_factory=list)
+    orphans: list[Path] = field(default_factory=list)  # notebooks no chapter produces, left by such a build
 
 
-def book_notebooks(chapters: list[Chapter], settings: Settings, out: Path, report: Report, *, languages=None,
-                   execute_code: bool = True, log=print) -> Iterator[tuple[Path, NotebookNode]]:
+@dataclass
+class _Work:
+    """One pair's notebooks, one per language, written once its outputs are known."""
+
+    pair: Pair
+    paths: dict[str, Path]
+    books: dict[str, NotebookNode]
+    key: str | None = None  # the execution cache key; None for a pair without code
+
+    @property
+    def first(self) -> NotebookNode:
+        return next(iter(self.books.values()))
+
+
+Deliver = Callable[[Pair, int, Path, NotebookNode], None]  # pair, language index, path, notebook
+
+
+def book_notebooks(chapters: list[Chapter], settings: Settings, out: Path, report: Report, deliver: Deliver, *,
+                   languages=None, execute_code: bool = True, frameworks: Sequence[str] | None = None,
+                   shard: Shard | None = None, jobs: int | None = None, timings: Timings | None = None,
+                   show: Callable[..., progress.Display] = progress.Display, log=print) -> None:
     """Every (language, framework) notebook of the chapters, with the path it belongs at below
-    ``out``, executed or with the outputs of an earlier build of the same code. A (chapter,
-    framework) pair whose code fails is reported and yields nothing, so its old notebooks stay.
-    Without ``execute_code`` no kernel starts: code whose outputs are not known yet has none.
+    ``out``, executed or with the outputs of an earlier build of the same code, handed to
+    ``deliver`` as soon as its pair is done. A pair whose code fails is reported and delivers
+    nothing, so its old notebooks stay; it does not stop the others. Without ``execute_code`` no
+    kernel starts: code whose outputs are not known yet has none.
+
+    Only pairs whose code or kernel environment changed run; the scheduler picks their order, how
+    many run at once (``jobs``, or the cores that memory allows) and, with ``shard``, which pairs
+    there are. ``timings`` is the record of earlier runs, updated with the pairs that ran.
     """
     languages = languages or settings.language_codes
+    timings = timings if timings is not None else Timings()
     for framework in settings.frameworks:
         read_environment(framework.requirements)  # a broken one stops the run before anything is written
+    report.pairs = schedule.book_pairs(chapters, settings, frameworks)
+    if shard:
+        report.pairs = schedule.shard_of(report.pairs, shard, timings.estimate)
+    report.timings = timings
+    fingerprints = {f.name: envs.fingerprint(f.requirements) for f in settings.frameworks}
     numbering = book_numbering(chapters, settings)
-    for chapter in chapters:
-        for framework in settings.frameworks:
-            paths = {lang: notebook_path(out, lang, framework.name, chapter) for lang in languages}
-            books = {lang: make_notebook(chapter, lang, framework, settings, numbering)
-                     for lang in languages}
-            first = books[languages[0]]
-            if execute.has_code(first):
-                key = execute.cache_key(first, envs.fingerprint(framework.requirements))
-                executed = execute.cached_outputs(key, list(paths.values()))
-                if executed is None and execute_code:
-                    log(f"executing {chapter.name} [{framework.name}]")
-                    report.kernels_started += 1
-                    timeouts = [None] + [cell.timeout for cell in chapter.code_cells(framework.name)]
-                    try:
-                        executed = execute.run(first, envs.ensure_kernel(framework, log), settings.timeout, timeouts)
-                    except execute.CellFailure as failure:
-                        report.failures.append(_blame(chapter, framework.name, failure))
-                        continue
-                if executed is not None:
-                    for notebook in books.values():
-                        execute.apply_outputs(notebook, executed, key)
-            for lang, notebook in books.items():
-                yield paths[lang], notebook
+
+    def hand_over(work: _Work) -> None:
+        for index, (lang, notebook) in enumerate(work.books.items()):
+            deliver(work.pair, index, work.paths[lang], notebook)
+
+    to_run: list[_Work] = []
+    for pair in report.pairs:
+        work = _Work(pair, {lang: notebook_path(out, lang, pair.framework.name, pair.chapter)
+                            for lang in languages},
+                     {lang: make_notebook(pair.chapter, lang, pair.framework, settings, numbering)
+                      for lang in languages})
+        if execute.has_code(work.first):
+            work.key = execute.cache_key(work.first, fingerprints[pair.framework.name])
+            executed = execute.cached_outputs(work.key, list(work.paths.values()))
+            if executed is None and execute_code:
+                to_run.append(work)
+                continue
+            if executed is not None:
+                for notebook in work.books.values():
+                    execute.apply_outputs(notebook, executed, work.key)
+        hand_over(work)
+    try:
+        if to_run:
+            report.kernels_started = len(to_run)
+            report.failures = _execute(to_run, settings, jobs, timings, show, hand_over, log)
+    finally:
+        if timings.path:
+            timings.save()
 
 
 def build_notebooks(chapters: list[Chapter], settings: Settings, out: Path, *, languages=None,
-                    execute_code: bool = True, log=print) -> Report:
-    """Write every (language, framework) notebook of the chapters below ``out``.
+                    execute_code: bool = True, **scheduling) -> Report:
+    """Write every (language, framework) notebook of the chapters below ``out``, each pair's as
+    soon as it is done (see book_notebooks, which takes the same ``scheduling`` options).
 
     A (chapter, framework) pair whose code fails leaves its earlier notebooks untouched. Without
     ``execute_code`` (a preview), a notebook that holds outputs is never replaced by one with
     fewer: its code changed, and only running it can make it right again (``report.kept``).
     """
     report = Report()
-    for path, notebook in book_notebooks(chapters, settings, out, report, languages=languages,
-                                         execute_code=execute_code, log=log):
+    written: list[tuple[int, int, Path]] = []
+
+    kept: list[tuple[int, int, Path]] = []
+
+    def save(pair: Pair, index: int, path: Path, notebook: NotebookNode) -> None:
         if not execute_code and refusals([(path, notebook)]):
-            report.kept.append(path)
-            continue
-        if notebooks.save(notebook, path):
-            report.written.append(path)
+            kept.append((pair.order, index, path))
+        elif notebooks.save(notebook, path):
+            written.append((pair.order, index, path))
+
+    book_notebooks(chapters, settings, out, report, save, languages=languages, execute_code=execute_code,
+                   **scheduling)
+    report.written = [path for *_, path in sorted(written)]
+    report.kept = [path for *_, path in sorted(kept)]
     return report
 
 
-def orphan_notebooks(chapters: list[Chapter], settings: Settings) -> list[Path]:
-    """Notebooks under notebooks/ that no chapter produces any more (a chapter was renamed, say)."""
-    expected = {notebook_path(settings.notebooks_dir, lang, framework, chapter)
+def build_book(chapters: list[Chapter], settings: Settings, *, frameworks: Sequence[str] | None = None,
+               shard: Shard | None = None, jobs: int | None = None, execute_code: bool = True,
+               show: Callable[..., progress.Display] = progress.Display, log=print) -> Report:
+    """notebooks/ from the chapters, with the timings record. A whole build (every framework, no
+    shard) also forgets the timings of pairs the book no longer has, and removes the notebooks that
+    no chapter produces any more. A shard's build leaves the record as it was, so that every shard
+    of one build splits the book the same way; its measurements go with its exported notebooks,
+    and `collect` adds them to the record. Without ``execute_code`` (a preview) no kernel starts,
+    and nothing is removed: an orphan notebook is only reported (``report.orphans``)."""
+    timings = Timings.load(schedule.timings_path(settings))
+    whole = frameworks is None and shard is None
+    if whole:
+        timings.keep_only(schedule.book_pairs(chapters, settings))
+    if shard:
+        timings.path = None
+    report = build_notebooks(chapters, settings, settings.notebooks_dir, frameworks=frameworks, shard=shard,
+                             jobs=jobs, timings=timings, show=show, log=log, execute_code=execute_code)
+    if whole and not execute_code:
+        report.orphans = orphan_notebooks(chapters, settings)
+    elif whole:
+        report.removed = orphan_notebooks(chapters, settings)
+        for orphan in report.removed:
+            orphan.unlink()
+    return report
+
+
+def _execute(to_run: list[_Work], settings: Settings, jobs: int | None, timings: Timings,
+             show: Callable[..., progress.Display], hand_over: Callable[[_Work], None], log) -> list[str]:
+    """Run the pairs, longest first, several at once; hand each over as it finishes. Returns the
+    failures in book order."""
+    frameworks = list(dict.fromkeys(work.pair.framework for work in to_run))
+    kernels = {framework.name: envs.ensure_kernel(framework, log) for framework in frameworks}
+    workers = schedule.workers(jobs, [f.name for f in frameworks], timings)
+    log(f"executing {len(to_run)} (section, framework) pairs, {workers.count} at a time ({workers.why})")
+    work_of = {work.pair: work for work in to_run}
+    order = [work_of[pair] for pair in schedule.longest_first(list(work_of), timings.estimate)]
+    interrupt = execute.Interrupt()
+    failures: dict[int, str] = {}
+
+    def run(work: _Work) -> execute.Execution:
+        timeouts = [None] + [cell.timeout for cell in work.pair.chapter.code_cells(work.pair.framework.name)]
+        return execute.run(work.first, kernels[work.pair.framework.name], settings.timeout, timeouts, interrupt)
+
+    with show("notebooks", {str(work.pair): timings.estimate(work.pair) for work in order},
+              workers=workers.count, seconds=True) as shown:
+
+        def done(work: _Work, outcome: execute.Execution | Exception) -> None:
+            if isinstance(outcome, Exception):
+                failures[work.pair.order] = _blame(work.pair.chapter, work.pair.framework.name, outcome)
+                return
+            for notebook in work.books.values():
+                execute.apply_outputs(notebook, outcome.cells, work.key)
+            hand_over(work)
+            timings.record(work.pair, work.key, outcome.seconds, outcome.memory_mb)
+
+        runner = schedule.Runner(workers.count, started=lambda work: shown.start(str(work.pair)),
+                                 finished=lambda work, ok: shown.finish(str(work.pair), ok), stop=interrupt.set)
+        runner.run(order, run, done)
+    return [failures[order] for order in sorted(failures)]
+
+
+def orphan_notebooks(chapters: list[Chapter], settings: Settings, folder: Path | None = None) -> list[Path]:
+    """Notebooks under notebooks/ (or ``folder``) that no chapter produces any more (a chapter was
+    renamed, say)."""
+    folder = folder or settings.notebooks_dir
+    expected = {notebook_path(folder, lang, framework, chapter)
                 for chapter in chapters for framework in settings.framework_names
                 for lang in settings.language_codes}
-    return [p for p in sorted(settings.notebooks_dir.rglob("*.ipynb")) if p not in expected]
+    return [p for p in sorted(folder.rglob("*.ipynb")) if p not in expected]
 
 
-def stale_notebooks(chapters: list[Chapter], settings: Settings) -> list[str]:
-    """Why each committed notebook differs from what the chapters produce now, if it does."""
+def stale_notebooks(chapters: list[Chapter], settings: Settings, folder: Path | None = None) -> list[str]:
+    """Why each committed notebook (or each one in ``folder``, laid out as notebooks/) differs from
+    what the chapters produce now, if it does."""
+    folder = folder or settings.notebooks_dir
     problems = []
     numbering = book_numbering(chapters, settings)
     for chapter in chapters:
         for framework in settings.frameworks:
             for lang in settings.language_codes:
-                path = notebook_path(settings.notebooks_dir, lang, framework.name, chapter)
-                shown = path.relative_to(settings.root)
+                path = notebook_path(folder, lang, framework.name, chapter)
+                shown = Path("notebooks") / path.relative_to(folder)
                 notebook = make_notebook(chapter, lang, framework, settings, numbering)
                 if not path.exists():
                     problems.append(f"{shown}: missing")
@@ -121,13 +235,14 @@ def stale_notebooks(chapters: list[Chapter], settings: Settings) -> list[str]:
                     execute.apply_outputs(notebook, executed, key)
                 if notebooks.dumps(notebook) != path.read_text(encoding="utf-8"):
                     problems.append(f"{shown}: differs from what chapters/{chapter.name}.md produces")
-    for path in orphan_notebooks(chapters, settings):
-        problems.append(f"{path.relative_to(settings.root)}: no chapter produces it")
+    for path in orphan_notebooks(chapters, settings, folder):
+        problems.append(f"{Path('notebooks') / path.relative_to(folder)}: no chapter produces it")
     return problems
 
 
 def convert_file(path: Path, settings: Settings, out: Path, *, lang: str | None, execute_code: bool,
-                 force: bool = False, log=print) -> Report:
+                 force: bool = False, jobs: int | None = None,
+                 show: Callable[..., progress.Display] = progress.Display, log=print) -> Report:
     """Convert one chapter, bilingual or plain d2lbook, without the book-wide checks.
 
     Every notebook is made before any is written, and none is written if anything failed or if
@@ -146,13 +261,16 @@ def convert_file(path: Path, settings: Settings, out: Path, *, lang: str | None,
     languages = (lang,) if lang else (settings.language_codes if chapter.bilingual
                                      else settings.language_codes[:1])
     report = Report()
-    made = list(book_notebooks([chapter], settings, out, report, languages=languages,
-                               execute_code=execute_code, log=log))
+    made: list[tuple[int, int, Path, NotebookNode]] = []
+    book_notebooks([chapter], settings, out, report,
+                   lambda pair, index, target, notebook: made.append((pair.order, index, target, notebook)),
+                   languages=languages, execute_code=execute_code, jobs=jobs, show=show, log=log)
     if report.failures:
         return report
-    if not force and (problems := refusals(made)):
+    ready = [(target, notebook) for _, _, target, notebook in sorted(made, key=lambda item: item[:2])]
+    if not force and (problems := refusals(ready)):
         raise BookError(problems)
-    for target, notebook in made:
+    for target, notebook in ready:
         if notebooks.save(notebook, target):
             report.written.append(target)
     return report
@@ -192,8 +310,10 @@ def refusals(made: list[tuple[Path, NotebookNode]]) -> list[Diagnostic]:
     return found
 
 
-def _blame(chapter: Chapter, framework: str, failure: execute.CellFailure) -> str:
+def _blame(chapter: Chapter, framework: str, failure: Exception) -> str:
     """``file:line`` of the failing cell in the chapter (code cell 0 is the setup cell)."""
+    if not isinstance(failure, execute.CellFailure):  # the kernel died, or could not start
+        return f"{chapter.path}:1: [{framework}] the kernel failed: {type(failure).__name__}: {failure}"
     if failure.index < 0:
         where = f"{chapter.path}:1: [{framework}] the kernel did not start"
     elif failure.index == 0:

@@ -143,26 +143,46 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_notebooks(args: argparse.Namespace) -> int:
-    from .build import build_notebooks, orphan_notebooks
+    from . import collect, progress
+    from .build import build_book
     from .check import read_book
 
     start = time.perf_counter()
     settings = load_settings(args.root)
-    chapters = read_book(settings)
-    report = build_notebooks(chapters, settings, settings.notebooks_dir, execute_code=not args.no_execute)
-    for orphan in orphan_notebooks(chapters, settings):
-        if args.no_execute:
-            print(f"{orphan.relative_to(settings.root)}: no chapter produces it (`make notebooks` removes it)")
-            continue
-        orphan.unlink()
+    frameworks = _frameworks(args, settings) if args.frameworks else None
+    report = build_book(read_book(settings), settings, frameworks=frameworks, shard=args.shard, jobs=args.jobs,
+                        execute_code=not args.no_execute, show=progress.display)
+    for orphan in report.removed:
         print(f"removed {orphan.relative_to(settings.root)}: no chapter produces it")
+    for orphan in report.orphans:
+        print(f"{orphan.relative_to(settings.root)}: no chapter produces it (`make notebooks` removes it)")
     for path in report.kept:
         print(f"{path.relative_to(settings.root)}: kept with its outputs; its code changed, and the preview "
               "shows the new code without them (`make notebooks` runs it)")
+    if args.export:
+        copied = collect.export(report.pairs, settings, Path(args.export), report.timings)
+        print(f"{len(copied)} notebooks of {len(report.pairs)} (section, framework) pairs copied to "
+              f"{Path(args.export) / 'notebooks'}")
     return _report(report, start)
 
 
+def cmd_collect(args: argparse.Namespace) -> int:
+    from . import collect
+    from .check import read_book
+
+    settings = load_settings(args.root)
+    problems = collect.collect(read_book(settings), settings, Path(args.folder))
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"the shards in {args.folder} do not make a full build: notebooks/ is unchanged", file=sys.stderr)
+        return 1
+    print(f"notebooks/ is the full build collected from the shards in {args.folder}")
+    return 0
+
+
 def cmd_convert(args: argparse.Namespace) -> int:
+    from . import progress
     from .build import convert_file
 
     settings = load_settings(args.root)
@@ -170,7 +190,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
         args.parser.error(f"unknown language {args.lang!r} (expected one of {', '.join(settings.language_codes)})")
     start = time.perf_counter()
     report = convert_file(Path(args.file), settings, Path(args.out), lang=args.lang,
-                          execute_code=not args.no_execute, force=args.force)
+                          execute_code=not args.no_execute, force=args.force, jobs=args.jobs,
+                          show=progress.display)
     return _report(report, start)
 
 
@@ -206,22 +227,55 @@ def cmd_env_path(args: argparse.Namespace) -> int:
 
 
 def cmd_html(args: argparse.Namespace) -> int:
+    from . import progress
     from .check import read_book
     from .site import build_site
 
     settings = load_settings(args.root)
-    return build_site(read_book(settings), settings, preview=args.preview)
+    return build_site(read_book(settings), settings, preview=args.preview, show=progress.display)
 
 
 def cmd_test_notebooks(args: argparse.Namespace) -> int:
+    from . import progress
+    from .check import read_book
     from .nbval_run import run_nbval
 
     settings = load_settings(args.root)
+    frameworks = _frameworks(args, settings)
+    device = "gpu" if args.gpu else "cpu"
+    return run_nbval(settings, frameworks, args.pytest_args, device, chapters=read_book(settings), jobs=args.jobs,
+                     shard=args.shard, show=progress.display)
+
+
+def _frameworks(args: argparse.Namespace, settings) -> list[str]:
+    """The frameworks named on the command line (all when none is), each one the book has."""
     unknown = [name for name in args.frameworks if name not in settings.framework_names]
     if unknown:
         args.parser.error(f"unknown framework {unknown[0]!r} (expected one of {', '.join(settings.framework_names)})")
-    device = "gpu" if args.gpu else "cpu"
-    return run_nbval(settings, args.frameworks or list(settings.framework_names), args.pytest_args, device)
+    return args.frameworks or list(settings.framework_names)
+
+
+def _shard(text: str):
+    from .schedule import Shard
+
+    try:
+        return Shard.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _jobs(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of kernels, 1 or more, got {text!r}")
+    return int(text)
+
+
+def _add_scheduling(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("-j", "--jobs", type=_jobs, metavar="N",
+                        help=f"{what} at most N at once (default: the cores, as far as memory allows)")
+    parser.add_argument("--shard", type=_shard, metavar="I/N",
+                        help="only shard I of N: a deterministic, time-balanced share of the (section, "
+                             "framework) pairs")
 
 
 def _stderr(message: str) -> None:
@@ -275,10 +329,18 @@ def make_parser() -> Parser:
     importing.add_argument("--reviewed", action="store_true", help="the translations are reviewed (no :draft:)")
     importing.add_argument("--force", action="store_true", help="replace --out if it exists")
 
-    built = command("notebooks", cmd_notebooks, "write and execute notebooks/ (cached)")
-    built.add_argument("--no-execute", action="store_true",
+    build = command("notebooks", cmd_notebooks, "write and execute notebooks/ (cached)")
+    build.add_argument("frameworks", nargs="*", help="only these frameworks (default: all)")
+    _add_scheduling(build, "run")
+    build.add_argument("--no-execute", action="store_true",
                        help="start no kernel: write every notebook, with the outputs of an earlier run of the "
                        "same code; an executed notebook whose code changed is kept as it is (a preview)")
+    build.add_argument("--export", metavar="DIR", help="also copy the notebooks built into DIR/notebooks/, "
+                                                        "for `bookbuild collect` (one folder per shard)")
+
+    gather = command("collect", cmd_collect, "put the shards' exported notebooks into notebooks/, "
+                                             "if together they make a full, fresh build")
+    gather.add_argument("folder", help="holds one notebooks/ folder per shard, at any depth")
 
     convert = command("convert", cmd_convert, "convert one chapter file into notebooks")
     convert.add_argument("file")
@@ -288,6 +350,7 @@ def make_parser() -> Parser:
                          help="start no kernel: keep the outputs of an earlier run of the same code, if any")
     convert.add_argument("--force", action="store_true",
                          help="write even into notebooks/, or over executed notebooks that would lose their outputs")
+    convert.add_argument("-j", "--jobs", type=_jobs, metavar="N", help="run at most N frameworks at once")
 
     kernels = command("envs", cmd_envs, "create kernel environments and kernelspecs")
     kernels.add_argument("frameworks", nargs="*")
@@ -304,6 +367,7 @@ def make_parser() -> Parser:
     nbval.add_argument("frameworks", nargs="*")
     nbval.add_argument("--gpu", action="store_true",
                        help="on the GPU kernels; a framework whose GPU environment is missing is NOT TESTED")
+    _add_scheduling(nbval, "test")
     nbval.add_argument("--pytest-args", nargs=argparse.REMAINDER, default=[])
     return parser
 

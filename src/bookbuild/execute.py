@@ -9,11 +9,16 @@ kernel, and a fresh clone of the repository builds without running anything.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
+import os
 import re
+import signal
 import tempfile
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,12 +62,71 @@ class CellFailure(Exception):
         return self.message
 
 
+class Interrupted(Exception):
+    """The run was stopped from outside (Ctrl-C on a parallel build): it produced nothing."""
+
+
+class Interrupt:
+    """Lets another thread stop runs: no further cell starts, and the running cells are interrupted
+    (SIGINT to their kernels, which run in sessions of their own and never see the terminal's)."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._kernels: set[int] = set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def watch(self, pid: int | None) -> None:
+        with self._lock:
+            if pid is not None:
+                self._kernels.add(pid)
+
+    def forget(self, pid: int | None) -> None:
+        with self._lock:
+            self._kernels.discard(pid)
+
+    def set(self) -> None:
+        with self._lock:
+            self._event.set()
+            for pid in self._kernels:
+                with contextlib.suppress(OSError):  # it has just ended
+                    os.kill(pid, signal.SIGINT)
+
+
+@dataclass
+class Execution:
+    """A run's executed code cells, and what it cost: wall-clock seconds and the kernel's peak memory."""
+
+    cells: list[NotebookNode]
+    seconds: float
+    memory_mb: int | None
+
+
+def peak_memory_mb(pid: int | None) -> int | None:
+    """The process's peak resident memory (VmHWM), where the system tells it (Linux)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (OSError, TypeError):
+        return None
+    found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return round(int(found[1]) / 1024) if found else None
+
+
 def cached_outputs(key: str, candidates: list[Path]) -> list[NotebookNode] | None:
-    """The executed code cells of an earlier build with the same key, if any notebook has them."""
+    """The executed code cells of an earlier build with the same key, if any notebook has them.
+
+    The key is looked up in the raw JSON first: a no-op build of a large book reads every notebook.
+    """
     for path in candidates:
-        previous = notebooks.load(path)
-        if previous is not None and previous.metadata.get("bookbuild", {}).get("execution") == key:
-            return [c for c in previous.cells if c.cell_type == "code"]
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            found = raw["metadata"]["bookbuild"]["execution"] == key
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if found:  # our own notebook, valid when it was written
+            return [c for c in nbformat.v4.to_notebook(raw).cells if c.cell_type == "code"]
     return None
 
 
@@ -74,15 +138,17 @@ def apply_outputs(notebook: NotebookNode, executed: list[NotebookNode], key: str
     notebook.metadata["bookbuild"]["execution"] = key
 
 
-def run(notebook: NotebookNode, kernel: str, timeout: int, cell_timeouts: Sequence[int | None] = ()
-        ) -> list[NotebookNode]:
+def run(notebook: NotebookNode, kernel: str, timeout: int, cell_timeouts: Sequence[int | None] = (),
+        interrupt: Interrupt | None = None) -> Execution:
     """Execute a copy of the notebook's code in a fresh kernel; return its executed code cells.
 
     Each cell may run ``timeout`` seconds, or what ``cell_timeouts`` (by code cell) says. The
     kernel works in a temporary folder, so a notebook never reads or leaves files in the repository.
+    Nothing else is shared between runs, so several run at once on different threads.
     """
     from nbclient import NotebookClient  # imported here: only a run needs it, and it takes a while
 
+    start = time.perf_counter()
     code_only = nbformat.v4.new_notebook(
         cells=copy.deepcopy([c for c in notebook.cells if c.cell_type == "code"]),
         metadata=copy.deepcopy(notebook.metadata))
@@ -91,29 +157,42 @@ def run(notebook: NotebookNode, kernel: str, timeout: int, cell_timeouts: Sequen
         client = NotebookClient(code_only, kernel_name=kernel, timeout=timeout, record_timing=False,
                                 coalesce_streams=True, resources={"metadata": {"path": workdir}})
         started = False
+        interrupt = Interrupt() if interrupt is None else interrupt
         try:
             with client.setup_kernel():
                 started = True
-                _run_cells(client, code_only.cells, timeout, cell_timeouts)
+                pid = getattr(client.km.provisioner, "pid", None)
+                interrupt.watch(pid)
+                try:
+                    _run_cells(client, code_only.cells, timeout, cell_timeouts, interrupt)
+                    memory = peak_memory_mb(pid)
+                finally:
+                    interrupt.forget(pid)
         except Exception as error:
-            if started or isinstance(error, CellFailure):
+            if started or isinstance(error, CellFailure | Interrupted):
                 raise
             # No such kernel, or it died or hung while starting.
             raise CellFailure(-1, f"kernel {kernel!r}: {type(error).__name__}: {error}") from None
     for cell in code_only.cells:
         cell.outputs = [_clean(output) for output in cell.outputs]
-    return code_only.cells
+    return Execution(code_only.cells, time.perf_counter() - start, memory)
 
 
-def _run_cells(client, cells: list[NotebookNode], timeout: int, cell_timeouts: Sequence[int | None]) -> None:
-    """Run the cells in order; the first that fails, times out or kills the kernel is a CellFailure."""
+def _run_cells(client, cells: list[NotebookNode], timeout: int, cell_timeouts: Sequence[int | None],
+               interrupt: Interrupt) -> None:
+    """Run the cells in order; the first that fails, times out or kills the kernel is a CellFailure.
+    Once ``interrupt`` is set, no cell starts, and the one it interrupted ends the run."""
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     for index, cell in enumerate(cells):
+        if interrupt.is_set():
+            raise Interrupted()
         client.timeout = (cell_timeouts[index] if index < len(cell_timeouts) else None) or timeout
         try:
             client.execute_cell(cell, index)
         except CellExecutionError as error:
+            if interrupt.is_set():
+                raise Interrupted() from None
             raise CellFailure(index, ANSI.sub("", str(error))) from None
         except CellTimeoutError:
             raise CellFailure(index, f"ran past {client.timeout} s", timeout=client.timeout) from None

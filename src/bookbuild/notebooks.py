@@ -75,17 +75,23 @@ def assign_ids(cells: list[NotebookNode]) -> None:
 def dumps(notebook: NotebookNode) -> str:
     """The notebook's file content, once it is checked against the notebook schema."""
     nbformat.validate(notebook)
+    return _text(notebook)
+
+
+def _text(notebook: NotebookNode) -> str:
     return nbformat.v4.writes_json(notebook) + "\n"  # nbformat.writes would check it again
 
 
 def save(notebook: NotebookNode, path: Path) -> bool:
     """Write atomically, and only if something changed; returns whether the file changed.
 
-    A reader never sees a half-written notebook, and an interrupted build leaves the old one.
+    A reader never sees a half-written notebook, and an interrupted build leaves the old one. The
+    notebook is validated only when it is written: an unchanged one was valid when it was.
     """
-    text = dumps(notebook)
+    text = _text(notebook)
     if path.exists() and path.read_text(encoding="utf-8") == text:
         return False
+    nbformat.validate(notebook)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, text)
     return True

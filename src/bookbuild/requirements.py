@@ -11,6 +11,7 @@ all use. A line that pip would not understand is a ``file:line`` error here, bef
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -69,7 +70,12 @@ def read_environment(path: Path, root: Path | None = None) -> EnvironmentFile:
     relative to ``root``, by default the current folder, as an author types it)."""
     root = root or Path.cwd()
     shown = path.relative_to(root) if path.is_absolute() and path.is_relative_to(root) else path
-    text = read_text(path, shown)
+    return _parse(shown, read_text(path, shown))
+
+
+@functools.lru_cache(maxsize=64)
+def _parse(shown: Path, text: str) -> EnvironmentFile:
+    """The file's model; the same text is parsed once (every notebook's setup cell reads its file)."""
     python, requirements, sources, options, problems = None, [], [], [], []
     for number, line in enumerate(text.split("\n"), start=1):
         if found := PYTHON.match(line.strip()):

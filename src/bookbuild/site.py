@@ -2,26 +2,27 @@
 
 For each language, write the edition's Jupyter Book source folder (its config from edition.py, one
 page per section from render_myst, the notebooks readers download, the chapters' assets), then
-build the editions at once with Sphinx, warnings as errors, and publish the site only if every
-edition built clean (publish.py). Nothing is executed here: the outputs come from the committed
-notebooks.
+build the editions at once, one Sphinx process each, warnings as errors, and publish the site only
+if every edition built clean (publish.py). Nothing is executed here: the outputs come from the
+committed notebooks.
 """
 
 from __future__ import annotations
 
-import contextlib
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 import yaml
 from nbformat import NotebookNode
 
-from . import bibliography, buildable, execute, notebooks, publish, status, translation
+from . import bibliography, buildable, execute, notebooks, progress, publish, schedule, status, translation
 from .crossref import Numbering, book_numbering
 from .edition import STATUS_PAGE, bibliography_page, edition_config, edition_toc
 from .files import notebook_path, write_atomic
@@ -116,45 +117,96 @@ def write_edition(chapters: list[Chapter], settings: Settings, lang: str, source
             path.unlink()
 
 
-def build_site(chapters: list[Chapter], settings: Settings, preview: bool = False) -> int:
-    """Build every edition at once, with warnings as errors, and publish the site only if every
+# Sphinx's status lines, from which the progress display follows each edition's build.
+SPHINX_STEP = re.compile(r"^(reading sources|writing output)\.\.\. \[\s*(\d+)%\] (\S+)")
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+@dataclass
+class Edition:
+    lang: str
+    source: Path
+    output: Path
+    status: int | None = None
+    errors: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.lang} edition"
+
+
+def build_edition(edition: Edition, shown: progress.Display, processes: list[subprocess.Popen]) -> None:
+    """One `jupyter-book build` with warnings as errors; Sphinx rebuilds only the pages whose source
+    changed. Its status lines feed the display: reading is the first half, writing the second."""
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    command = [str(jupyter_book), "build", str(edition.source), "--path-output",
+               str(edition.output), "--warningiserror", "--nitpick", "--keep-going"]
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as errors:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True, encoding="utf-8")
+        processes.append(process)
+        tail: list[str] = []
+        for line in process.stdout:
+            line = ANSI.sub("", line).rstrip()
+            tail = (tail + [line])[-30:]
+            step = SPHINX_STEP.match(line)
+            if step:
+                half = 0.0 if step[1] == "reading sources" else 0.5
+                shown.advance(edition.name, half + int(step[2]) / 200, f"{step[1].split()[0]} {step[3]}")
+        edition.status = process.wait()
+        errors.seek(0)
+        edition.errors = errors.read().strip() or "\n".join(tail)
+
+
+def build_site(chapters: list[Chapter], settings: Settings, preview: bool = False,
+               show: Callable[..., progress.Display] = progress.Display) -> int:
+    """Build every edition, all at once, with warnings as errors, and publish the site only if every
     edition built clean: ``_build/html`` is replaced as a whole (publish.py), or left as it was.
 
     Sphinx reads again the pages that warned in its last build (sphinx_warnings.py), so a broken
     page fails every build until it is fixed, not only the first. A ``preview`` shows code that
     changed since its notebook was executed, without outputs, instead of stopping.
+
+    Sphinx's own parallel reading (-j) stays off: sphinx-multitoc-numbering (numbered tables of
+    contents), sphinx-jupyterbook-latex and sphinx-mathjax-offline do not declare themselves safe
+    for it, and Sphinx then warns, which -W makes an error. The editions are separate Sphinx
+    processes instead, one per core.
     """
     html_dir = settings.build_dir / "html"
+    editions = [Edition(lang, settings.build_dir / "site" / lang, settings.build_dir / "editions" / lang)
+                for lang in settings.language_codes]
     numbering = book_numbering(chapters, settings)
-    editions = {lang: (settings.build_dir / "site" / lang, settings.build_dir / "editions" / lang)
-                for lang in settings.language_codes}
     try:
-        for lang, (source, _) in editions.items():
-            write_edition(chapters, settings, lang, source, numbering, preview)
+        for edition in editions:
+            write_edition(chapters, settings, edition.lang, edition.source, numbering, preview)
     except StaleNotebook as error:
         print(error, file=sys.stderr)
         return 1
-    print(f"building the {' and '.join(editions)} editions", flush=True)
-    failed = []
-    with contextlib.ExitStack() as stack:  # the editions build at once, one Sphinx process each
-        running = {}
-        for lang, (source, output) in editions.items():
-            log = stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8"))
-            command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(source), "--path-output",
-                       str(output), "--warningiserror", "--nitpick", "--keep-going", "--quiet"]
-            running[lang] = (subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True), log)
-        for lang, (process, log) in running.items():
-            if process.wait() != 0:
-                log.seek(0)
-                print(log.read(), file=sys.stderr)
-                failed.append(lang)
+    processes: list[subprocess.Popen] = []
+    count = min(len(editions), schedule.cores())
+    with show("html", {edition.name: 1.0 for edition in editions}, workers=count) as shown:
+
+        def done(edition: Edition, outcome: None | Exception) -> None:
+            if isinstance(outcome, Exception):
+                edition.status, edition.errors = 1, f"{type(outcome).__name__}: {outcome}"
+
+        def stop() -> None:
+            for process in processes:
+                process.terminate()
+
+        schedule.Runner(count, started=lambda edition: shown.start(edition.name),
+                        finished=lambda edition, ok: shown.finish(edition.name, ok and edition.status == 0),
+                        stop=stop).run(editions, lambda edition: build_edition(edition, shown, processes), done)
+    failed = [edition for edition in editions if edition.status != 0]
     if failed:
-        print(f"the {' and '.join(failed)} edition{'s' if len(failed) > 1 else ''} failed to build: "
+        for edition in failed:
+            print(edition.errors, file=sys.stderr)
+        names = " and ".join(edition.lang for edition in failed)
+        print(f"the {names} edition{'s' if len(failed) > 1 else ''} failed to build: "
               f"{html_dir.relative_to(settings.root)}/ is left as it was", file=sys.stderr)
         return 1
     staged = html_dir.with_name(f".{html_dir.name}.new")
     shutil.rmtree(staged, ignore_errors=True)
-    shared = publish.assemble({lang: output / "_build" / "html" for lang, (_, output) in editions.items()}, staged,
+    shared = publish.assemble({edition.lang: edition.output / "_build" / "html" for edition in editions}, staged,
                               previous=html_dir if html_dir.is_dir() else None)
     (staged / "index.html").write_text(root_index(settings, shared), encoding="utf-8")
     if settings.site_url:

@@ -1,0 +1,30 @@
+"""The generated book behind `make bench`: a valid book of the size asked, with no two sections alike."""
+
+from __future__ import annotations
+
+import sys
+
+from conftest import REPO
+
+from bookbuild import envs, execute, schedule
+from bookbuild.build import read_book
+from bookbuild.render_jupyter import make_notebook
+from bookbuild.settings import load_settings
+
+sys.path.insert(0, str(REPO / "scripts"))
+from synthetic_book import Shape, write_book  # noqa: E402
+
+
+def test_the_generated_book_checks_clean_and_every_section_runs_different_code(tmp_path):
+    names = write_book(tmp_path, Shape(sections=23, sections_per_chapter=10))
+    assert len([n for n in names if "/section-" in n]) == 23 and "chapter-003/section-023" in names
+    settings = load_settings(tmp_path)
+    chapters = read_book(settings)  # raises on any problem: labels, references, languages, toc
+    pairs = [p for p in schedule.book_pairs(chapters, settings) if p.cells]
+    assert len(pairs) == 23 * 3 and {p.cells for p in pairs} == {3}
+    keys = {execute.cache_key(make_notebook(p.chapter, "en", p.framework, settings),
+                              envs.fingerprint(p.framework.requirements)) for p in pairs}
+    assert len(keys) == len(pairs)
+    assert (tmp_path / "chapters" / "chapter-002" / "section-015.lock.yml").exists()  # translations confirmed
+    text = (tmp_path / "chapters" / "chapter-002" / "section-015.md").read_text()
+    assert "Como na :numref:`sec_synthetic_14`, construímos um tensor" in text
