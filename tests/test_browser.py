@@ -327,7 +327,8 @@ TAGGED_EQUATION = re.compile(r'<a id="([^"]+)"></a>\n\$\$.*?\\tag\{([^}]*)\}\$\$
 
 def page_numbers(html: str) -> set[tuple[str, str, str]]:
     """What a page of an edition numbers: each reference (target id, as shown), each labelled
-    equation's number, each entry of a part's table of contents."""
+    equation's number, each entry of a part's table of contents; and each citation (the work's
+    entry on the bibliography page, as shown: "Chen et al., 2015")."""
     article = BeautifulSoup(html, "html.parser").select_one("article")
     found = {("ref", urldefrag(a["href"]).fragment, a.get_text()) for a in article.select("a.reference.internal")
              if a.select_one("span.std-numref") or "#equation-" in a["href"]}
@@ -335,6 +336,8 @@ def page_numbers(html: str) -> set[tuple[str, str, str]]:
               for span in article.select("span.eqno")}
     found |= {("toc", a["href"].removesuffix(".html"), a.get_text())
               for a in article.select(".toctree-wrapper a.reference.internal")}
+    found |= {("cite", urldefrag(a["href"]).fragment, a.get_text()) for a in article.select("a.reference.internal")
+              if urldefrag(a["href"]).url.endswith("/bibliography.html")}
     return found
 
 
@@ -355,7 +358,9 @@ def notebook_numbers(markdown: str, anchors: dict) -> set[tuple[str, str, str]]:
             if child.type == "link_open":
                 href, shown = child.attrs["href"], children[index + 1].content
                 page, fragment = urldefrag(str(href))
-                if fragment:
+                if page.endswith("/bibliography.html"):  # a citation, linked to the online edition's entry
+                    found.add(("cite", fragment, shown))
+                elif fragment:
                     found.add(("ref", target(fragment), shown))
                 elif page.endswith(".ipynb") and "://" not in page:  # not the Binder note's link
                     found.add(("toc", page.removesuffix(".ipynb"), shown))
