@@ -200,6 +200,26 @@ def _starts_at(chapter: Chapter, target: Target) -> int:
     return min(named, default=target.line)
 
 
+def reading_order(chapters: list[Chapter], settings: Settings) -> list[Chapter]:
+    """The chapters as _toc.yml orders them, then those it does not list, in the order given: a
+    duplicate label is blamed on the copy a reader meets second. A table of contents that cannot be
+    read (check_toc reports it) leaves the order given."""
+    try:
+        entries = read_toc(settings.root / "_toc.yml", Path("_toc.yml"))
+    except BookError:
+        return chapters
+    exact = {entry.name: index for index, entry in reversed(list(enumerate(entries))) if not entry.glob}
+    patterns = [(index, entry) for index, entry in enumerate(entries) if entry.glob]
+
+    def position(chapter: Chapter) -> int:
+        name = f"chapters/{chapter.name}"
+        if name in exact:
+            return exact[name]
+        return next((index for index, entry in patterns if entry.names(name)), len(entries))
+
+    return sorted(chapters, key=position)  # stable: chapters at the same place keep their order
+
+
 def check_book(chapters: list[Chapter], settings: Settings) -> list[Diagnostic]:
     """Every rule, over every chapter; an empty list means the book can be built."""
     terms = glossary.load(settings)
@@ -211,7 +231,7 @@ def check_book(chapters: list[Chapter], settings: Settings) -> list[Diagnostic]:
         if chapter.blocks:
             found.extend(buildable.check_chapter(chapter, settings, works))
     first_target = {}
-    for chapter in chapters:
+    for chapter in reading_order(chapters, settings):
         for target in chapter.targets:
             if target.name in first_target:
                 path, line = first_target[target.name]
