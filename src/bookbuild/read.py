@@ -738,8 +738,11 @@ class _Reader:
             self.error(number, f"label {name!r} names nothing: put it right after a heading, a figure or a table")
             return
         if not self.lang and None not in self.slots and set(self.slots) <= set(self.settings.language_codes):
-            missing = [code for code in self.settings.language_codes if code not in self.slots]
-            if missing and len(missing) < len(self.settings.language_codes):
+            # A language whose block is not there at all is a translation not written yet (a gap,
+            # which the editions fill from the source language): the label is the heading's there too.
+            written = {code for code, _ in self.language_runs[-1]} if self.language_runs else set()
+            missing = [code for code in self.settings.language_codes if code not in self.slots and code in written]
+            if missing:
                 self.error(number, f"label {name!r} names a heading in {', '.join(sorted(set(self.slots) - {None}))} "
                            f"but none in {', '.join(missing)}")
         for slot in slots:
