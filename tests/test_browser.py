@@ -446,15 +446,18 @@ def test_screenshots_of_desktop_and_phone(browser: Browser, site: str, lang: str
 
 def test_the_sitemap_lists_every_page_and_each_names_its_published_address(offline: Offline, site: str,
                                                                           settings: Settings) -> None:
-    """sitemap.xml holds the front door and every chapter page of both editions, at html.baseurl;
-    each page, served, says that address is its canonical one."""
+    """sitemap.xml holds the front door and every page of both editions (chapters, the translation
+    status page, the bibliography), at html.baseurl; each page, served, says that address is its
+    canonical one."""
     root = settings.site_url
     response = offline.context.request.get(f"{site}sitemap.xml")
     assert response.status == 200
     locs = [loc.text for loc in ElementTree.fromstring(response.body()).iter(f"{{{SITEMAP}}}loc")]
     assert locs[0] == root and all(loc.startswith(root) for loc in locs)
     built = {path.relative_to(SITE).as_posix() for lang in settings.language_codes
-             for path in (SITE / lang / "chapters").rglob("*.html")}
+             for path in [*(SITE / lang / "chapters").rglob("*.html"), SITE / lang / "translation-status.html",
+                          SITE / lang / "bibliography.html"]}
+    assert all((SITE / page).is_file() for page in built)
     assert {loc.removeprefix(root) for loc in locs[1:]} == built
     for loc in locs:
         page = offline.context.request.get(site + loc.removeprefix(root))

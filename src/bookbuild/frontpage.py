@@ -10,6 +10,8 @@ from pathlib import Path
 
 import yaml
 
+from . import bibliography
+from .edition import STATUS_PAGE
 from .model import Chapter
 from .settings import Settings
 from .texts import text
@@ -97,15 +99,19 @@ XHTML = "http://www.w3.org/1999/xhtml"
 
 
 def sitemap(chapters: Sequence[Chapter], settings: Settings) -> str:
-    """sitemap.xml for the published site: the front page, then every page of every edition, each
-    with its counterparts in the other languages (hreflang alternates). No dates: a rebuild of an
-    unchanged book gives the same bytes."""
+    """sitemap.xml for the published site: the front page, then every page of every edition (the
+    chapters, the translation status page and, when the chapters cite any work, the bibliography),
+    each with its counterparts in the other languages (hreflang alternates). No dates: a rebuild of
+    an unchanged book gives the same bytes."""
     root = settings.site_url
     ET.register_namespace("", SITEMAP)
     ET.register_namespace("xhtml", XHTML)
     urlset = ET.Element(f"{{{SITEMAP}}}urlset")
     ET.SubElement(ET.SubElement(urlset, f"{{{SITEMAP}}}url"), f"{{{SITEMAP}}}loc").text = root
-    for page in sorted(f"chapters/{chapter.name}.html" for chapter in chapters):
+    pages = [f"chapters/{chapter.name}.html" for chapter in chapters] + [f"{STATUS_PAGE}.html"]
+    if settings.bibliography and any(chapter.citations for chapter in chapters):
+        pages.append(f"{bibliography.PAGE}.html")
+    for page in sorted(pages):
         for language in settings.languages:
             url = ET.SubElement(urlset, f"{{{SITEMAP}}}url")
             ET.SubElement(url, f"{{{SITEMAP}}}loc").text = f"{root}{language.code}/{page}"
