@@ -71,7 +71,7 @@ preview: setup ## The whole book in seconds, no kernel: notebooks without new ou
 book: notebooks html ## Everything: notebooks and both HTML editions
 
 lab: envs ## Open notebooks/ in JupyterLab, each notebook with its framework's kernel
-	$(BIN)/jupyter lab notebooks/
+	"$$($(BOOKBUILD) env-python envs/jupyterlab.txt)" -m jupyterlab notebooks/
 
 lint: setup ## ruff over the toolchain and its tests; actionlint over the CI workflows
 	$(BIN)/ruff check src tests scripts
@@ -99,7 +99,8 @@ chromium: ## Install Debian's Chromium for the browser tests, if it is missing
 
 test-browser: html chromium ## Browser tests, offline, in headless Chromium: both editions, an imported chapter, notebooks run in JupyterLab
 	$(BOOKBUILD) envs  # every framework's kernel: JupyterLab runs a notebook of each
-	CHROMIUM=$(CHROMIUM) $(BIN)/pytest -q -m browser tests
+	JUPYTERLAB_PYTHON=$$($(BOOKBUILD) env-python envs/jupyterlab.txt) CHROMIUM=$(CHROMIUM) \
+		$(BIN)/pytest -q -m browser tests
 
 test: lint unit freshness test-notebooks html test-browser ## Every test (FRAMEWORK=x: nbval for x only); no GPU needed
 

@@ -36,7 +36,7 @@ def test_binder_runs_the_jupyterlab_the_tests_run():
     def pin(path: Path) -> list[str]:
         return re.findall(r"^jupyterlab==(\S+)$", path.read_text(), re.MULTILINE)
 
-    assert pin(BINDER / "requirements.txt") == pin(REPO / "requirements.txt") != []
+    assert pin(BINDER / "requirements.txt") == pin(REPO / "envs" / "jupyterlab.txt") != []
 
 
 def test_binder_uses_python_311_and_names_only_existing_files():

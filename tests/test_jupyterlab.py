@@ -27,7 +27,6 @@ import secrets
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -48,7 +47,6 @@ from bookbuild.texts import text
 pytestmark = pytest.mark.browser
 
 CHAPTER = "deep-learning-computation/custom-layer"
-JUPYTER = Path(sys.executable).with_name("jupyter")
 # Raw markup that would mean Jupyter was given something it does not render.
 RAW = ["{numref}", "{eq}", ":numref:", ":eqref:", ":label:", ":eqlabel:", ":begin_", ":end_", ")=", "```",
        ":::", "{figure}", "{table}", "{tableofcontents}", "$$", "\\tag", "\\mathbf"]
@@ -77,6 +75,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def jupyterlab_command() -> list[str]:
+    """JupyterLab of its environment (envs/jupyterlab.txt), whose python JUPYTERLAB_PYTHON names;
+    its absence fails, so the test cannot pass unseen. Run as a module: the environment's scripts
+    name, in their first line, the folder it was built in before it was moved into place."""
+    python = os.environ.get("JUPYTERLAB_PYTHON")
+    if not python or not Path(python).exists():
+        pytest.fail("JUPYTERLAB_PYTHON does not name the python of an environment built from "
+                    f"envs/jupyterlab.txt (it is {python!r}): run `make test-browser`", pytrace=False)
+    return [python, "-m", "jupyterlab"]
+
+
 @contextlib.contextmanager
 def jupyterlab(root: Path) -> Iterator[Lab]:
     """JupyterLab on 127.0.0.1 over ``root``, with its configuration, settings and runtime files
@@ -94,7 +103,7 @@ def jupyterlab(root: Path) -> Iterator[Lab]:
     port, token = free_port(), secrets.token_hex(16)
     environment = {**os.environ, "JUPYTER_CONFIG_DIR": str(config), "JUPYTER_RUNTIME_DIR": str(root / ".runtime")}
     log = (root / "jupyterlab.log").open("w")
-    server = subprocess.Popen([str(JUPYTER), "lab", f"--port={port}", f"--IdentityProvider.token={token}",
+    server = subprocess.Popen([*jupyterlab_command(), f"--port={port}", f"--IdentityProvider.token={token}",
                                f"--ServerApp.root_dir={root}"], env=environment, stdout=log, stderr=subprocess.STDOUT)
     lab = Lab(f"http://127.0.0.1:{port}/", token, root)
     try:
@@ -119,8 +128,6 @@ def jupyterlab(root: Path) -> Iterator[Lab]:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    if not JUPYTER.exists():
-        pytest.fail(f"{JUPYTER} is missing: `make setup` installs JupyterLab from requirements.txt")
     root = tmp_path_factory.mktemp("jupyterlab")
     shutil.copytree(REPO / "notebooks", root / "notebooks")
     with jupyterlab(root) as server:
