@@ -1,4 +1,5 @@
-"""Print, as JSON, the code cells d2lbook itself puts in each framework's notebook.
+"""Print, as JSON, the code cells d2lbook itself puts in each framework's notebook, or the code it
+saves into each framework's library.
 
 The reference side of ``tests/test_d2lbook_compat.py``. It must run with the python of the d2lbook
 environment (``envs/d2lbook.txt``), because d2lbook pins Sphinx 5.3 and cannot share an environment
@@ -6,7 +7,9 @@ with our tools. Usage::
 
     python tests/d2lbook_reference.py FILE.md --tabs mxnet,pytorch,tensorflow
 
-Output: ``{tab: [code source, ...]}`` for every tab, in the order given.
+Output: ``{"cells": {tab: [code source, ...]}, "library": {tab: [saved block, ...]}}`` for every
+tab, in the order given: the code cells of the tab's notebook, and the blocks ``d2lbook build lib``
+writes into the tab's library file.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import argparse
 import json
 import sys
 
-from d2lbook import notebook
+from d2lbook import library, notebook
 
 
 def tab_code_cells(markdown: str, tabs: list[str]) -> dict[str, list[str] | None]:
@@ -47,6 +50,16 @@ def _normalise(source: str) -> str:
     return "\n".join(line.rstrip() for line in source.split("\n")).strip("\n")
 
 
+def tab_saved_blocks(path: str, tabs: list[str]) -> dict[str, list[str]]:
+    """The blocks d2lbook's library step saves for each tab, in order: ``library.save_tab`` calls
+    ``library._save_code`` on each file for the tab, then writes the blocks, after adding a "Defined
+    in" line to docstrings (``_refactor_blocks``), which is presentation. Its ``format_code`` sorts
+    imports with isort; as for the cells, only that formatting is left out (see ``_normalise``)."""
+    library.format_code = lambda source: _normalise(source).strip()
+    return {tab: [block for block, _label, _file in library._save_code(path, tab=tab, default_tab=tabs[0])]
+            for tab in tabs}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("file")
@@ -60,7 +73,8 @@ def main() -> None:
         if sources is None:
             # get_tab_notebook returned None: d2lbook writes an empty file, no notebook at all.
             print(f"d2lbook writes no notebook for tab {tab!r}", file=sys.stderr)
-    json.dump({tab: sources or [] for tab, sources in cells.items()}, sys.stdout, ensure_ascii=False, indent=1)
+    json.dump({"cells": {tab: sources or [] for tab, sources in cells.items()},
+               "library": tab_saved_blocks(args.file, tabs)}, sys.stdout, ensure_ascii=False, indent=1)
     print()
 
 

@@ -74,10 +74,15 @@ def test_postbuild_makes_the_kernels_the_notebooks_name(settings, tmp_path):
         if args[:2] == ["-m", "venv"]:
             continue
         env_dir = Path(program).parent.parent
-        if args[:3] == ["-m", "pip", "install"]:
+        if args[:3] == ["-m", "pip", "install"] and "-r" in args:
             requirements = args[args.index("-r") + 1]
             assert (REPO / requirements).is_file()
             kernels.setdefault(env_dir, {})["requirements"] = requirements
+        elif args[:3] == ["-m", "pip", "install"]:
+            # The book's library, from the folder _config.yml names, which pip can build.
+            library = args[-1]
+            assert Path(library) == Path(settings.library.path) and (REPO / library / "pyproject.toml").is_file()
+            kernels.setdefault(env_dir, {})["library"] = library
         elif args[:3] == ["-m", "ipykernel", "install"]:
             assert "--user" in args
             pairs = [args[i + 1:i + 3] for i, arg in enumerate(args) if arg == "--env"]
@@ -93,6 +98,7 @@ def test_postbuild_makes_the_kernels_the_notebooks_name(settings, tmp_path):
     expected = {kernel_name(f): (kernel_display_name(f), f.requirements.relative_to(REPO).as_posix())
                 for f in settings.frameworks}
     assert {k["name"]: (k["display"], k["requirements"]) for k in kernels.values()} == expected
+    assert all("library" in k for k in kernels.values())  # every kernel can import dlbook
     assert all(k["env"] == KERNEL_ENV for k in kernels.values())  # the numbers the book prints
     in_notebooks = {nbformat.read(path, as_version=4).metadata.kernelspec.name
                     for path in (REPO / "notebooks").rglob("*.ipynb")}

@@ -1,4 +1,5 @@
-"""Differential test: plain d2lbook chapters get exactly the code cells d2lbook gives each framework.
+"""Differential test: plain d2lbook chapters get exactly the code cells d2lbook gives each framework,
+and the book's library gets exactly the code that d2lbook's library step saves for it (`#@save`).
 
 The reference is d2lbook 1.0.3 itself, run by ``tests/d2lbook_reference.py`` in an environment of
 its own (``envs/d2lbook.txt``; d2lbook pins Sphinx 5.3), whose python ``D2LBOOK_PYTHON`` names.
@@ -8,6 +9,7 @@ The fixtures are chapters in plain d2lbook dialect, English-only or Portuguese-o
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import os
 import subprocess
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from bookbuild.library import saved_code
 from bookbuild.read import read_chapter
 from bookbuild.settings import Settings
 
@@ -37,8 +40,16 @@ def d2lbook_python() -> str:
     return python
 
 
-def d2lbook_assignment(path: Path, frameworks: tuple[str, ...]) -> tuple[Assignment, str]:
-    """What d2lbook assigns, and its notes (e.g. a tab it writes no notebook for)."""
+def d2lbook_assignment(path: Path, frameworks: tuple[str, ...], library: bool = False) -> tuple[Assignment, str]:
+    """What d2lbook assigns (or, with ``library``, saves), and its notes (e.g. a tab it writes no
+    notebook for)."""
+    found, notes = _d2lbook(path, frameworks)
+    return found["library" if library else "cells"], notes
+
+
+@functools.cache
+def _d2lbook(path: Path, frameworks: tuple[str, ...]) -> tuple[dict[str, Assignment], str]:
+    """One run of the reference per fixture, for both tests."""
     result = subprocess.run(
         [d2lbook_python(), str(REFERENCE), str(path), "--tabs", ",".join(frameworks)],
         capture_output=True,
@@ -99,6 +110,29 @@ def test_same_code_cells_as_d2lbook(path: Path, settings: Settings) -> None:
             problems.append(f"d2lbook says: {notes}")
     if problems:
         pytest.fail(f"{path.name} differs from d2lbook:\n" + "\n".join(problems), pytrace=False)
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)
+def test_same_saved_code_as_d2lbook(path: Path, settings: Settings) -> None:
+    """`#@save`: the blocks our library collects for each framework are the blocks d2lbook's library
+    step (`d2lbook build lib`) writes into that framework's library file, in the same order."""
+    frameworks = settings.framework_names
+    d2lbook, _ = d2lbook_assignment(path, frameworks, library=True)
+    ours = {fw: [block.code for block in saved_code([read_chapter(path, settings)], fw)] for fw in frameworks}
+    if difference := compare(d2lbook, ours):
+        pytest.fail(f"{path.name}: the saved code differs from d2lbook's:\n{difference}", pytrace=False)
+
+
+def test_the_saved_code_fixtures_cover_functions_classes_and_whole_cells_in_every_framework(settings) -> None:
+    """Otherwise the test above could pass on fixtures that save too little to tell anything."""
+    kinds: dict[str, set[str]] = {fw: set() for fw in settings.framework_names}
+    for path in FIXTURES:
+        chapter = read_chapter(path, settings)
+        for fw in settings.framework_names:
+            for block in saved_code([chapter], fw):
+                first = block.cell.source.splitlines()[0].strip()
+                kinds[fw].add("cell" if first == "#@save" else block.code.split()[0])
+    assert all({"cell", "def", "class"} <= found for found in kinds.values()), kinds
 
 
 def test_comparison_catches_a_cell_given_to_the_wrong_framework() -> None:

@@ -167,3 +167,18 @@ def test_freshness_names_stale_missing_and_orphan_notebooks(book):
         "notebooks/en/tensorflow/part/section.ipynb: differs from what chapters/part/section.md produces",
         "notebooks/en/mxnet/old.ipynb: no chapter produces it",
     ]
+
+
+def test_outputs_in_the_readers_language_run_once_per_language_and_are_cached(book):
+    """An output that says which language it is in (as the book's plots do) makes its pair run once
+    per language, each run told its notebook's language by the setup cell; the others run once."""
+    edit(book, "x = 6 * 7\nx", 'from IPython import display\nimport os\nlang = os.environ["DLBOOK_LANGUAGE"]\n'
+         'display.display({"text/plain": f"in {lang}"}, metadata={"language": lang}, raw=True)')
+    report = build(book)
+    assert (report.kernels_started, len(report.written), report.failures) == (4, 6, [])
+    for lang in ("en", "pt"):
+        assert outputs(book, f"notebooks/{lang}/pytorch/part/section.ipynb")[-1] == f"in {lang}"
+    assert outputs(book, "notebooks/pt/mxnet/part/section.ipynb") == ["mxnet 0.8444218515250481\n"]
+    assert build(book).kernels_started == 0
+    settings = load_settings(book)
+    assert stale_notebooks(read_book(settings), settings) == []

@@ -40,7 +40,7 @@ CASES = [
      [(1, "'pt' missing")]),
     ("images-and-headings.md",
      [(1, "the page's first heading is level 2: a page starts with its title"),
-      (5, "image 'img/missing.png' not found (tests/fixtures/chapters/img/missing.png does not exist)"),
+      (5, "image 'img/missing.png' not found (no file tests/fixtures/chapters/img/missing.png)"),
       (7, "image 'img/gone.svg' not found"),
       (10, "heading skips a level: level 4 right after level 2 (line 1); use ###"),
       (12, "figure 'fig_fixture_no_caption' has a label but no caption"),

@@ -103,6 +103,23 @@ print("tensorflow", FRAMEWORK)
 ```
 """
 
+# A figure in each language, for the cases that break one (its image is chapters/img/x.svg).
+FIGURES = """\
+:label:`sec_section`
+
+:begin_lang:`en`
+![A box.](../img/x.svg)
+:alt:`A box.`
+:end_lang:
+
+:begin_lang:`pt`
+![Uma caixa.](../img/x.svg)
+:alt:`Uma caixa.`
+:end_lang:
+
+:label:`fig_box`
+"""
+
 OTHER_TEXT = """\
 :begin_lang:`en`
 # Other
@@ -416,12 +433,29 @@ CASES = [
     Case("eval-rst-broken", section(BASE + "\n```eval_rst\n.. list-table:: T\n\n   * - a\n  * - b\n```\n"),
          [(SECTION, ".. list-table:: T", "eval_rst: Error parsing content block for the \"list-table\" directive")],
          commands=BOOK),
-    Case("image-missing", section(BASE + "\n![A figure with no file](img/nothing.svg)\n"),
-         [(SECTION, "![A figure", "image 'img/nothing.svg' not found")], commands=BOOK),
     Case("framework-gap-where-every-framework", both(
         config("  default_tab: pytorch\n", "  every_framework: true\n"),
         section(BASE.replace("```{.python .input}\n#@tab tensorflow\nprint(\"tensorflow\", FRAMEWORK)\n```\n", ""))),
          [(SECTION, 1, "no code for 'tensorflow'")], commands=BOOK),
+    # -- figures and the book's library --------------------------------------------------------------
+    Case("figure-image-missing", replace(SECTION, ":label:`sec_section`\n", FIGURES.replace("x.svg", "gone.svg")),
+         [(SECTION, "![A box.]", "image '../img/gone.svg' not found"),
+          (SECTION, "![Uma caixa.]", "image '../img/gone.svg' not found")]),
+    Case("figure-alt-on-nothing", replace(SECTION, "Prose with $x$.\n", "Prose with $x$.\n:alt:`A box.`\n"),
+         [(SECTION, ":alt:", ":alt: follows no figure")]),
+    Case("figure-without-alt", both(write("chapters/img/x.svg", "<svg/>"), replace(
+        SECTION, ":label:`sec_section`\n", FIGURES.replace(":alt:`A box.`\n", ""))),
+         [(SECTION, "![A box.]", "figure without an alternative text")], commands=BOOK),
+    Case("save-leaves-code-out", replace(SECTION, '#@tab pytorch\nprint("pytorch", FRAMEWORK)',
+                                         '#@tab pytorch\n#@save\ndef f():\n    return 1\nprint("pytorch", f())'),
+         [(SECTION, ("```{.python .input}", 2), "left out of the library")], commands=BOOK),
+    Case("save-not-python", replace(SECTION, 'print("mxnet", FRAMEWORK)', 'def f(:  #@save\n    pass'),
+         [(SECTION, ("```{.python .input}", 1), "not valid Python on its own")], commands=BOOK),
+    Case("library-module-of-another-framework", replace(SECTION, 'print("tensorflow", FRAMEWORK)',
+                                                        "from dlbook import torch as dlb"),
+         [(SECTION, ("```{.python .input}", 3), "imports dlbook.torch, but tensorflow's module")], commands=BOOK),
+    Case("library-module-clash", config("      display_name: MXNet\n", "      module: pytorch\n"),
+         [("_config.yml", "module: pytorch", "is the library module of another framework too")]),
 ]
 
 DIAGNOSTIC = re.compile(r"^(?P<path>[^:\s][^:]*?)(?::(?P<line>\d+))?(?::\d+)?: (?P<message>.+)$")

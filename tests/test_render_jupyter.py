@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bookbuild import execute, files, notebooks, render_jupyter
+from bookbuild.build import execution_code
 from bookbuild.crossref import book_numbering
 from bookbuild.read import read_chapter
 from bookbuild.settings import load_settings
@@ -68,6 +69,7 @@ def test_a_notebook_holds_its_language_and_framework_only(chapter, settings):
     assert kinds == [("code", "#@title Configuração: sementes e, no Colab, as versões fixadas"),
                      ("markdown", "# Título"), ("code", "print(1)"),
                      ("markdown", "Nota sobre Keras.")]
+    assert 'os.environ["DLBOOK_LANGUAGE"] = "pt"' in nb.cells[0].source  # the language of the plots
     assert nb.cells[0].source.endswith(settings.framework("tensorflow").setup)
     assert "$$a = b$$" in nb.cells[1].source and "English" not in nb.cells[1].source
     assert nb.metadata.kernelspec == {"name": "dlbook-tensorflow-cpu", "display_name": "TensorFlow (CPU)",
@@ -91,15 +93,21 @@ def test_the_setup_cell_is_titled_collapsed_in_jupyterlab_and_a_form_on_colab(ch
     assert text("pt", "setup_title") == "Configuração: sementes e, no Colab, as versões fixadas"
 
 
-def test_the_cache_key_ignores_the_title_and_only_the_title(chapter, settings):
-    """One run serves every language: the key of each language's notebook is the same; any change
-    to the code itself, even a comment, changes it."""
+def test_the_cache_key_is_what_runs_the_same_in_every_language(chapter, settings):
+    """One run serves every language: the key hashes what a run executes (the framework's setup,
+    the cells), not the setup cell's title or language line; any change to the code itself, even a
+    comment, changes it."""
     framework = settings.framework("pytorch")
     en, pt = (render_jupyter.make_notebook(chapter, lang, framework, settings) for lang in ("en", "pt"))
     assert en.cells[0].source != pt.cells[0].source
-    assert execute.cache_key(en, "env") == execute.cache_key(pt, "env")
-    pt.cells[0].source += "\n# one more comment"
-    assert execute.cache_key(en, "env") != execute.cache_key(pt, "env")
+    assert [notebooks.code_only(c.source) for c in en.cells if c.cell_type == "code"] == \
+        [notebooks.code_only(c.source) for c in pt.cells if c.cell_type == "code"]
+    key = execute.cache_key(execution_code(chapter, framework), "env")
+    assert key == execute.cache_key(execution_code(chapter, framework), "env")
+    edited = read_chapter(Path("chapters/part/section.md"), settings, text=CHAPTER.replace(
+        "raise ValueError", "raise ValueError  # one more comment"))
+    assert execute.cache_key(execution_code(edited, framework), "env") != key
+    assert execute.cache_key(execution_code(chapter, framework), "env", library="abc") != key
 
 
 FIGURES = """\
@@ -153,12 +161,11 @@ def test_figures_travel_with_the_notebook_and_are_numbered_as_in_the_html(tiny_b
     notebook = render_jupyter.make_notebook(chapters[1], "pt", settings.framework("mxnet"), settings, numbering)
     (cell,) = notebook.cells
     assert "A figura [Fig. 1.1](#fig_square) e a tabela [Tabela 1.1](#tab_sizes)." in cell.source
-    assert '<a id="fig_square"></a>\n![Um quadrado unitário](attachment:square.png)\n\n*Fig. 1.1* ' \
-        'Um quadrado unitário' in cell.source
-    assert cell.attachments == {"square.png": {"image/png": base64.b64encode(image.read_bytes()).decode()}}
+    uri = f"data:image/png;base64,{base64.b64encode(image.read_bytes()).decode()}"
+    assert f'<a id="fig_square"></a>\n![Um quadrado unitário]({uri})\n\n*Fig. 1.1* Um quadrado unitário' in cell.source
     assert "![Uma imagem que não existe](img/missing.png)" in cell.source  # no file: the path, as written
     assert '<a id="tab_sizes"></a>\n*Tabela 1.1* Tamanhos das camadas\n\n| entrada | saída |' in cell.source
-    notebooks.dumps(notebook)  # a valid notebook, attachments included
+    notebooks.dumps(notebook)  # a valid notebook, images included
 
 
 def test_identical_code_has_identical_ids_in_every_language(chapter, settings):
@@ -237,8 +244,11 @@ def test_a_framework_colab_cannot_install_says_so_and_points_to_binder(tiny_book
         note, setup = render_jupyter.make_notebook(chapter, lang, framework, settings).cells[:2]
         binder = settings.repository.binder_url(f"notebooks/{lang}/mxnet/{chapter.name}.ipynb")
         assert note.cell_type == "markdown" and f"[{words}]({binder})" in note.source
-        # The same code in every language, under a title in the notebook's: one execution serves both.
-        assert setup.source == f"#@title {text(lang, 'setup_title')}\n{source}"
-        assert notebooks.code_only(setup.source) == source
+        # The same code in every language, under a title in the notebook's and after the line that
+        # tells the kernel its language: one execution serves both.
+        assert setup.source == f"#@title {text(lang, 'setup_title')}\n{source}".replace(
+            "import sys\n", f'import os\nimport sys\nos.environ["DLBOOK_LANGUAGE"] = "{lang}"  # the language of '
+            "the book's plots\n", 1)
+        assert notebooks.code_only(setup.source) == source.replace("import sys\n", "import os\nimport sys\n", 1)
     pytorch = render_jupyter.make_notebook(chapter, "en", settings.framework("pytorch"), settings)
     assert pytorch.cells[0].cell_type == "code"  # Colab can run it: no note

@@ -11,7 +11,6 @@ catch is listed in docs/gpu.md ("Without a GPU: the stand-in device").
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import pytest
 from test_gpu import cpu_python, run_in_kernel
 
 from bookbuild import envs, nbval_run
+from bookbuild.library import kernel_environment
 
 REPO = Path(__file__).resolve().parent.parent
 LAUNCHER = REPO / "tests" / "stand_in_kernel.py"
@@ -63,7 +63,7 @@ def test_every_notebook_gives_the_cpu_outputs_on_a_default_device_that_is_not_th
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--nbval", "--nbval-kernel-name", kernel,
          "--nbval-sanitize-with", str(sanitizer), "-q", "-rf", *paths],
-        cwd=REPO, capture_output=True, text=True, env=os.environ)
+        cwd=REPO, capture_output=True, text=True, env=kernel_environment(settings))
     report = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)
     failed = re.findall(r"^FAILED (\S+::Cell \d+)", report, flags=re.MULTILINE)
     assert result.returncode == 0 and not failed, f"cells that assume the CPU is the default device: {failed}\n" \

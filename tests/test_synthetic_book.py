@@ -6,9 +6,8 @@ import sys
 
 from conftest import REPO
 
-from bookbuild import envs, execute, schedule
-from bookbuild.build import read_book
-from bookbuild.render_jupyter import make_notebook
+from bookbuild import library, schedule
+from bookbuild.build import execution_key, read_book
 from bookbuild.settings import load_settings
 
 sys.path.insert(0, str(REPO / "scripts"))
@@ -22,8 +21,8 @@ def test_the_generated_book_checks_clean_and_every_section_runs_different_code(t
     chapters = read_book(settings)  # raises on any problem: labels, references, languages, toc
     pairs = [p for p in schedule.book_pairs(chapters, settings) if p.cells]
     assert len(pairs) == 23 * 3 and {p.cells for p in pairs} == {3}
-    keys = {execute.cache_key(make_notebook(p.chapter, "en", p.framework, settings),
-                              envs.fingerprint(p.framework.requirements)) for p in pairs}
+    library_keys = library.fingerprints(chapters, settings)
+    keys = {execution_key(p.chapter, p.framework, settings, library_keys) for p in pairs}
     assert len(keys) == len(pairs)
     assert (tmp_path / "chapters" / "chapter-002" / "section-015.lock.yml").exists()  # translations confirmed
     text = (tmp_path / "chapters" / "chapter-002" / "section-015.md").read_text()

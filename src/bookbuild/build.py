@@ -4,6 +4,9 @@ Nothing built is lost: a notebook is written only once all of its run succeeded,
 ``convert`` never replaces an executed notebook with one without outputs, nor writes into the
 book's own notebooks/, unless told to with ``--force``. Which pairs execute, in what order and how
 many at once is the scheduler's business (schedule.py); running one pair is execute.py's.
+
+The book's library (library.py) is written before anything runs: the kernels import it, from this
+checkout (library.kernel_environment). A pair's cache key includes the library module it imports.
 """
 
 from __future__ import annotations
@@ -14,16 +17,17 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
-from . import envs, execute, notebooks, progress, schedule
+from . import envs, execute, library, notebooks, progress, schedule
 from .check import chapter_files, check_chapter, read_book
 from .crossref import book_numbering
+from .figures import check_images
 from .files import notebook_path
 from .model import BookError, Chapter, Diagnostic
 from .read import read_chapter
-from .render_jupyter import make_notebook
+from .render_jupyter import cell_tags, make_notebook
 from .requirements import read_environment
 from .schedule import Pair, Shard, Timings
-from .settings import Settings
+from .settings import Framework, Settings
 
 __all__ = ["build_notebooks", "chapter_files", "convert_file", "orphan_notebooks", "read_book", "stale_notebooks"]
 
@@ -32,6 +36,7 @@ __all__ = ["build_notebooks", "chapter_files", "convert_file", "orphan_notebooks
 class Report:
     kernels_started: int = 0
     written: list[Path] = field(default_factory=list)
+    library: list[Path] = field(default_factory=list)  # files of the book's library written or removed
     failures: list[str] = field(default_factory=list)
     pairs: list[Pair] = field(default_factory=list)  # the pairs built (all, or one shard's)
     removed: list[Path] = field(default_factory=list)  # notebooks that no chapter produces any more
@@ -49,10 +54,30 @@ class _Work:
     paths: dict[str, Path]
     books: dict[str, NotebookNode]
     key: str | None = None  # the execution cache key; None for a pair without code
+    executed: dict[str, list[NotebookNode]] = field(default_factory=dict)  # outputs known, by language
+    runs: int = 0  # kernels started for it
 
     @property
     def first(self) -> NotebookNode:
         return next(iter(self.books.values()))
+
+    @property
+    def missing(self) -> list[str]:
+        """The languages whose outputs are not known yet."""
+        return [lang for lang in self.books if lang not in self.executed]
+
+    def found(self, lang: str, cells: list[NotebookNode]) -> None:
+        """Outputs of ``lang``'s notebook. Outputs that do not say which language they are in (see
+        execute.py) serve every language."""
+        self.executed[lang] = cells
+        if not execute.languages_of(cells):
+            for other in self.missing:
+                self.executed[other] = cells
+
+    def apply(self) -> None:
+        for lang, notebook in self.books.items():
+            if lang in self.executed:
+                execute.apply_outputs(notebook, self.executed[lang], self.key)
 
 
 Deliver = Callable[[Pair, int, Path, NotebookNode], None]  # pair, language index, path, notebook
@@ -61,7 +86,8 @@ Deliver = Callable[[Pair, int, Path, NotebookNode], None]  # pair, language inde
 def book_notebooks(chapters: list[Chapter], settings: Settings, out: Path, report: Report, deliver: Deliver, *,
                    languages=None, execute_code: bool = True, frameworks: Sequence[str] | None = None,
                    shard: Shard | None = None, jobs: int | None = None, timings: Timings | None = None,
-                   show: Callable[..., progress.Display] = progress.Display, log=print) -> None:
+                   show: Callable[..., progress.Display] = progress.Display, log=print,
+                   library_keys: dict[str, str] | None = None) -> None:
     """Every (language, framework) notebook of the chapters, with the path it belongs at below
     ``out``, executed or with the outputs of an earlier build of the same code, handed to
     ``deliver`` as soon as its pair is done. A pair whose code fails is reported and delivers
@@ -71,6 +97,8 @@ def book_notebooks(chapters: list[Chapter], settings: Settings, out: Path, repor
     Only pairs whose code or kernel environment changed run; the scheduler picks their order, how
     many run at once (``jobs``, or the cores that memory allows) and, with ``shard``, which pairs
     there are. ``timings`` is the record of earlier runs, updated with the pairs that ran.
+    ``library_keys`` fingerprints the book's library by framework (see library.py): by default as
+    ``chapters`` make it.
     """
     languages = languages or settings.language_codes
     timings = timings if timings is not None else Timings()
@@ -80,7 +108,7 @@ def book_notebooks(chapters: list[Chapter], settings: Settings, out: Path, repor
     if shard:
         report.pairs = schedule.shard_of(report.pairs, shard, timings.estimate)
     report.timings = timings
-    fingerprints = {f.name: envs.fingerprint(f.requirements) for f in settings.frameworks}
+    library_keys = library_keys or library.fingerprints(chapters, settings)
     numbering = book_numbering(chapters, settings)
 
     def hand_over(work: _Work) -> None:
@@ -94,34 +122,49 @@ def book_notebooks(chapters: list[Chapter], settings: Settings, out: Path, repor
                      {lang: make_notebook(pair.chapter, lang, pair.framework, settings, numbering)
                       for lang in languages})
         if execute.has_code(work.first):
-            work.key = execute.cache_key(work.first, fingerprints[pair.framework.name])
-            executed = execute.cached_outputs(work.key, list(work.paths.values()))
-            if executed is None and execute_code:
+            work.key = execution_key(pair.chapter, pair.framework, settings, library_keys)
+            for lang, path in work.paths.items():
+                if lang in work.missing and (cached := execute.cached_outputs(work.key, [path])) is not None:
+                    work.found(lang, cached)
+            if work.missing and execute_code:
                 to_run.append(work)
                 continue
-            if executed is not None:
-                for notebook in work.books.values():
-                    execute.apply_outputs(notebook, executed, work.key)
+            work.apply()
         hand_over(work)
     try:
         if to_run:
-            report.kernels_started = len(to_run)
-            report.failures = _execute(to_run, settings, jobs, timings, show, hand_over, log)
+            report.failures = _execute(to_run, settings, jobs, timings, show, hand_over, report, log)
     finally:
         if timings.path:
             timings.save()
 
 
+def execution_code(chapter: Chapter, framework: Framework) -> list[tuple[str, list[str]]]:
+    """What a run of the (section, framework) pair executes, the same for every language: the
+    framework's setup code, then each code cell with its tags. (The rest of the setup cell installs
+    nothing off Colab, and its language line is the same code in every language.)"""
+    cells = chapter.code_cells(framework.name)
+    return [(framework.setup, ["setup"]), *((cell.source, cell_tags(cell)) for cell in cells)]
+
+
+def execution_key(chapter: Chapter, framework: Framework, settings: Settings, library_keys: dict[str, str]) -> str:
+    """The cache key of a (section, framework) pair, the same in every language (see execute.py)."""
+    imports = library.depends_on_library(chapter, framework.name, settings)
+    return execute.cache_key(execution_code(chapter, framework), envs.fingerprint(framework.requirements),
+                             library_keys[framework.name] if imports else "")
+
+
 def build_notebooks(chapters: list[Chapter], settings: Settings, out: Path, *, languages=None,
                     execute_code: bool = True, **scheduling) -> Report:
-    """Write every (language, framework) notebook of the chapters below ``out``, each pair's as
-    soon as it is done (see book_notebooks, which takes the same ``scheduling`` options).
+    """Write the book's library, then every (language, framework) notebook of the chapters below
+    ``out``, each pair's as soon as it is done (see book_notebooks, which takes the same
+    ``scheduling`` options). The library comes first: the kernels import it.
 
     A (chapter, framework) pair whose code fails leaves its earlier notebooks untouched. Without
     ``execute_code`` (a preview), a notebook that holds outputs is never replaced by one with
     fewer: its code changed, and only running it can make it right again (``report.kept``).
     """
-    report = Report()
+    report = Report(library=library.write_library(chapters, settings))
     written: list[tuple[int, int, Path]] = []
 
     kept: list[tuple[int, int, Path]] = []
@@ -166,9 +209,11 @@ def build_book(chapters: list[Chapter], settings: Settings, *, frameworks: Seque
 
 
 def _execute(to_run: list[_Work], settings: Settings, jobs: int | None, timings: Timings,
-             show: Callable[..., progress.Display], hand_over: Callable[[_Work], None], log) -> list[str]:
+             show: Callable[..., progress.Display], hand_over: Callable[[_Work], None], report: Report,
+             log) -> list[str]:
     """Run the pairs, longest first, several at once; hand each over as it finishes. Returns the
-    failures in book order."""
+    failures in book order. A pair whose outputs are in the reader's language runs once per
+    language (see execute.py), one run after the other on its worker."""
     frameworks = list(dict.fromkeys(work.pair.framework for work in to_run))
     kernels = {framework.name: envs.ensure_kernel(framework, log) for framework in frameworks}
     workers = schedule.workers(jobs, [f.name for f in frameworks], timings)
@@ -177,10 +222,18 @@ def _execute(to_run: list[_Work], settings: Settings, jobs: int | None, timings:
     order = [work_of[pair] for pair in schedule.longest_first(list(work_of), timings.estimate)]
     interrupt = execute.Interrupt()
     failures: dict[int, str] = {}
+    environment = library.kernel_environment(settings)
 
     def run(work: _Work) -> execute.Execution:
         timeouts = [None] + [cell.timeout for cell in work.pair.chapter.code_cells(work.pair.framework.name)]
-        return execute.run(work.first, kernels[work.pair.framework.name], settings.timeout, timeouts, interrupt)
+        runs: list[execute.Execution] = []
+        while work.missing:
+            work.runs += 1
+            runs.append(execute.run(work.books[work.missing[0]], kernels[work.pair.framework.name],
+                                    settings.timeout, timeouts, interrupt, env=environment))
+            work.found(work.missing[0], runs[-1].cells)
+        memory = [run.memory_mb for run in runs if run.memory_mb is not None]
+        return execute.Execution(runs[-1].cells, sum(run.seconds for run in runs), max(memory, default=None))
 
     with show("notebooks", {str(work.pair): timings.estimate(work.pair) for work in order},
               workers=workers.count, seconds=True) as shown:
@@ -189,14 +242,14 @@ def _execute(to_run: list[_Work], settings: Settings, jobs: int | None, timings:
             if isinstance(outcome, Exception):
                 failures[work.pair.order] = _blame(work.pair.chapter, work.pair.framework.name, outcome)
                 return
-            for notebook in work.books.values():
-                execute.apply_outputs(notebook, outcome.cells, work.key)
+            work.apply()
             hand_over(work)
             timings.record(work.pair, work.key, outcome.seconds, outcome.memory_mb)
 
         runner = schedule.Runner(workers.count, started=lambda work: shown.start(str(work.pair)),
                                  finished=lambda work, ok: shown.finish(str(work.pair), ok), stop=interrupt.set)
         runner.run(order, run, done)
+    report.kernels_started = sum(work.runs for work in to_run)
     return [failures[order] for order in sorted(failures)]
 
 
@@ -212,10 +265,12 @@ def orphan_notebooks(chapters: list[Chapter], settings: Settings, folder: Path |
 
 def stale_notebooks(chapters: list[Chapter], settings: Settings, folder: Path | None = None) -> list[str]:
     """Why each committed notebook (or each one in ``folder``, laid out as notebooks/) differs from
-    what the chapters produce now, if it does."""
+    what the chapters produce now, if it does; and, for the committed ones, each file of the book's
+    library."""
+    problems = library.stale_library(chapters, settings) if folder is None else []
     folder = folder or settings.notebooks_dir
-    problems = []
     numbering = book_numbering(chapters, settings)
+    library_keys = library.fingerprints(chapters, settings)
     for chapter in chapters:
         for framework in settings.frameworks:
             for lang in settings.language_codes:
@@ -226,11 +281,13 @@ def stale_notebooks(chapters: list[Chapter], settings: Settings, folder: Path | 
                     problems.append(f"{shown}: missing")
                     continue
                 if execute.has_code(notebook):
-                    key = execute.cache_key(notebook, envs.fingerprint(framework.requirements))
+                    key = execution_key(chapter, framework, settings, library_keys)
                     executed = execute.cached_outputs(key, [path])
                     if executed is None:
-                        problems.append(f"{shown}: its code or kernel environment changed since it "
-                                        "was executed")
+                        imports = library.depends_on_library(chapter, framework.name, settings)
+                        what = "its code, its kernel environment or the library it imports" if imports \
+                            else "its code or kernel environment"
+                        problems.append(f"{shown}: {what} changed since it was executed")
                         continue
                     execute.apply_outputs(notebook, executed, key)
                 if notebooks.dumps(notebook) != path.read_text(encoding="utf-8"):
@@ -253,7 +310,7 @@ def convert_file(path: Path, settings: Settings, out: Path, *, lang: str | None,
         raise BookError(problems)
     chapter = read_chapter(path, settings, language=lang)  # a plain file is in --lang, if given
     problems = [d for d in check_chapter(chapter, settings) if not d.warning] if chapter.bilingual \
-        else list(chapter.diagnostics)
+        else [*chapter.diagnostics, *check_images(chapter, settings)]
     if not chapter.blocks and not problems:
         problems.append(Diagnostic(chapter.path, 1, "empty chapter: nothing to convert"))
     if problems:
@@ -264,7 +321,8 @@ def convert_file(path: Path, settings: Settings, out: Path, *, lang: str | None,
     made: list[tuple[int, int, Path, NotebookNode]] = []
     book_notebooks([chapter], settings, out, report,
                    lambda pair, index, target, notebook: made.append((pair.order, index, target, notebook)),
-                   languages=languages, execute_code=execute_code, jobs=jobs, show=show, log=log)
+                   languages=languages, execute_code=execute_code, jobs=jobs, show=show, log=log,
+                   library_keys=library.fingerprints(None, settings))
     if report.failures:
         return report
     ready = [(target, notebook) for _, _, target, notebook in sorted(made, key=lambda item: item[:2])]

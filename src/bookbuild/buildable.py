@@ -2,7 +2,7 @@
 
 The editions are built with warnings as errors, so a chapter that passes ``check`` but makes Sphinx
 warn would fail ``make html`` with a message about a generated file. These rules catch, before
-that: an image whose file is missing, a citation of a key that no BibTeX file has (or of an entry
+that (figures.py checks the images): a citation of a key that no BibTeX file has (or of an entry
 that cannot be formatted), a reStructuredText block that does not parse, headings that skip a
 level, and a labelled figure without a caption (Sphinx numbers figures by their captions).
 """
@@ -25,22 +25,6 @@ def image_file(chapter: Chapter, source: str, settings: Settings) -> Path | None
     chapter_dir = (chapter.file or settings.root / chapter.path).parent
     path = unquote(parsed.path)
     return (settings.root / path.lstrip("/")) if path.startswith("/") else (chapter_dir / path)
-
-
-def check_images(chapter: Chapter, settings: Settings) -> list[Diagnostic]:
-    found = []
-    for source, line in chapter.images:
-        path = image_file(chapter, source, settings)
-        if path is None:
-            continue
-        resolved = path.resolve()
-        if not resolved.is_relative_to(settings.root):
-            found.append(Diagnostic(chapter.path, line, f"image {source!r} is outside the book's folder: "
-                                    "the editions cannot copy it; move it into the book"))
-        elif not resolved.is_file():
-            found.append(Diagnostic(chapter.path, line, f"image {source!r} not found "
-                                    f"({resolved.relative_to(settings.root)} does not exist)"))
-    return found
 
 
 def check_links(chapter: Chapter, settings: Settings) -> list[Diagnostic]:
@@ -137,6 +121,6 @@ def check_figures(chapter: Chapter) -> list[Diagnostic]:
 
 
 def check_chapter(chapter: Chapter, settings: Settings, works: bibliography.Bibliography) -> list[Diagnostic]:
-    return (check_images(chapter, settings) + check_links(chapter, settings) + check_citations(chapter, settings, works)
+    return (check_links(chapter, settings) + check_citations(chapter, settings, works)
             + check_rst(chapter) + check_headings(chapter, settings) + check_figures(chapter)
             + check_directives(chapter))

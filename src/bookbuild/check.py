@@ -15,6 +15,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import bibliography, buildable, glossary, translation
+from .figures import check_figures
+from .library import check_saved_code
 from .model import BookError, Chapter, Diagnostic, OutlineEntry, Target
 from .read import read_chapter
 from .settings import Settings
@@ -71,6 +73,8 @@ def check_chapter(chapter: Chapter, settings: Settings) -> list[Diagnostic]:
     found.extend(framework_gaps(chapter, settings))
     found.extend(check_heading_pairs(chapter, settings))
     found.extend(translation.check_translations(chapter, settings))
+    found.extend(check_saved_code(chapter, settings))
+    found.extend(check_figures(chapter, settings))
     return found
 
 

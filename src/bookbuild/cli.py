@@ -56,10 +56,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         for problem in stale:
             print(problem, file=sys.stderr)
         if stale:
-            print(f"{len(stale)} notebooks are stale: run `make notebooks` and commit the result",
+            print(f"{len(stale)} notebooks or library files are stale: run `make notebooks` and commit the result",
                   file=sys.stderr)
             return 1
-        print("notebooks/ is what the chapters produce")
+        print(f"notebooks/ and {settings.library.path}/ are what the chapters produce")
     return 0
 
 
@@ -152,6 +152,8 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
     frameworks = _frameworks(args, settings) if args.frameworks else None
     report = build_book(read_book(settings), settings, frameworks=frameworks, shard=args.shard, jobs=args.jobs,
                         execute_code=not args.no_execute, show=progress.display)
+    for path in report.library:
+        print(f"{'wrote' if path.exists() else 'removed'} {path.relative_to(settings.root)} (the book's library)")
     for orphan in report.removed:
         print(f"removed {orphan.relative_to(settings.root)}: no chapter produces it")
     for orphan in report.orphans:
@@ -212,7 +214,7 @@ def cmd_envs(args: argparse.Namespace) -> int:
         if name not in settings.framework_names:
             args.parser.error(f"unknown framework {name!r} (expected one of {', '.join(settings.framework_names)})")
         framework = settings.framework(name)
-        kernel = envs.ensure_kernel(framework, device=device)
+        kernel = envs.ensure_kernel(framework, device=device, library=settings.library_dir)
         print(f"{name}: kernel {kernel} -> {envs.installed_python(framework, device)}")
     return 0
 

@@ -189,10 +189,29 @@ def write_kernelspec(folder: Path, framework: Framework, device: str, python: Pa
             write_atomic(path, text)
 
 
-def ensure_kernel(framework: Framework, log=print, device: str = "cpu") -> str:
-    """Build the framework's environment for `device` if needed and point its kernelspec at it."""
+def ensure_kernel(framework: Framework, log=print, device: str = "cpu", library: Path | None = None) -> str:
+    """Build the framework's environment for `device` if needed and point its kernelspec at it.
+
+    ``library``, the folder of the book's library (lib/), is linked into an environment built here
+    (a .pth file, as an editable install makes), so that a notebook opened in JupyterLab imports
+    the library of the checkout that last ran this. Builds and tests do not rely on it: they put
+    their own checkout's library first on the kernel's path (library.kernel_environment)."""
     python = installed_python(framework, device)
     if python is None:
         python = python_of(ensure_env(env_name(framework, device), requirements_of(framework, device), log))
     write_kernelspec(kernelspec_dir(framework, device), framework, device, python)
+    if library is not None:
+        link_library(python, requirements_of(framework, device), library)
     return kernel_name(framework, device)
+
+
+def link_library(python: Path, requirements: Path, library: Path) -> None:
+    """Write ``<library name>.pth`` into the site-packages of an environment that envs_root() holds."""
+    env = python.parent.parent
+    if not env.is_relative_to(envs_root()) or not (env / ".complete").exists():
+        return  # a Python of the machine's own (BOOKBUILD_<FRAMEWORK>_GPU_PYTHON): not ours to change
+    site_packages = env / "lib" / f"python{read_environment(requirements).python}" / "site-packages"
+    pth = site_packages / "bookbuild-library.pth"
+    text = f"{library.resolve()}\n"
+    if site_packages.is_dir() and (not pth.exists() or pth.read_text() != text):
+        write_atomic(pth, text)

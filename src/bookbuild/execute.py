@@ -1,10 +1,16 @@
 """Execute notebooks, with a cache keyed by content.
 
 The code of a section is the same in every language, so a (section, framework) pair runs once and
-every language's notebook gets its outputs. The key hashes the code cells and the kernel
-environment (framework pins and Python version); the committed notebooks carry it in their
-metadata and are themselves the cache. Hence an unchanged book, or an edit to prose only, starts no
-kernel, and a fresh clone of the repository builds without running anything.
+every language's notebook gets its outputs. The key hashes the code cells, the kernel environment
+(framework pins and Python version) and, for a section that imports the book's library, the
+library module it imports; the committed notebooks carry it in their metadata and are themselves
+the cache. Hence an unchanged book, or an edit to prose only, starts no kernel, and a fresh clone
+of the repository builds without running anything.
+
+One exception: an output that carries the reader's language in its metadata (``"language": "pt"``,
+as the book's plotting helper writes it: its axis labels and description are in that language)
+shows that the section's outputs depend on the language. Such a section runs once per language,
+each time with its own notebook's setup cell, which tells the kernel the language.
 """
 
 from __future__ import annotations
@@ -26,18 +32,23 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from . import notebooks
-
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
-def cache_key(notebook: NotebookNode, env_fingerprint: str) -> str:
-    """The code cells (their code and tags) and the kernel environment: all that a run depends on.
-    The same in every language, so that the outputs of one run serve every language's notebook."""
-    code = [(notebooks.code_only(c.source), c.metadata.get("tags", []))
-            for c in notebook.cells if c.cell_type == "code"]
-    payload = json.dumps({"environment": env_fingerprint, "code": code}, sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+def cache_key(code: Sequence[tuple[str, Sequence[str]]], environment: str, library: str = "") -> str:
+    """The key of one (section, framework) run: its code cells as (source, tags), the setup code
+    first, in the same form for every language; the kernel environment's fingerprint; and the
+    fingerprint of the library module the section imports, if it imports one."""
+    payload = {"environment": environment, "code": [[source, list(tags)] for source, tags in code]}
+    if library:
+        payload["library"] = library
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def languages_of(cells: list[NotebookNode]) -> set[str]:
+    """The languages that outputs say they are in (see the module's docstring)."""
+    return {str(output.metadata["language"]) for cell in cells for output in cell.get("outputs", [])
+            if isinstance(output.get("metadata"), dict) and output.metadata.get("language")}
 
 
 def has_code(notebook: NotebookNode) -> bool:
@@ -139,12 +150,14 @@ def apply_outputs(notebook: NotebookNode, executed: list[NotebookNode], key: str
 
 
 def run(notebook: NotebookNode, kernel: str, timeout: int, cell_timeouts: Sequence[int | None] = (),
-        interrupt: Interrupt | None = None) -> Execution:
+        interrupt: Interrupt | None = None, env: dict[str, str] | None = None) -> Execution:
     """Execute a copy of the notebook's code in a fresh kernel; return its executed code cells.
 
     Each cell may run ``timeout`` seconds, or what ``cell_timeouts`` (by code cell) says. The
     kernel works in a temporary folder, so a notebook never reads or leaves files in the repository.
-    Nothing else is shared between runs, so several run at once on different threads.
+    Nothing else is shared between runs, so several run at once on different threads. ``env`` is
+    the kernel's environment (by default the build's own): the build puts the book's library on its
+    import path there.
     """
     from nbclient import NotebookClient  # imported here: only a run needs it, and it takes a while
 
@@ -159,7 +172,7 @@ def run(notebook: NotebookNode, kernel: str, timeout: int, cell_timeouts: Sequen
         started = False
         interrupt = Interrupt() if interrupt is None else interrupt
         try:
-            with client.setup_kernel():
+            with client.setup_kernel(**({"env": env} if env is not None else {})):
                 started = True
                 pid = getattr(client.km.provisioner, "pid", None)
                 interrupt.watch(pid)

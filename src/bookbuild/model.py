@@ -102,6 +102,7 @@ class Figure:
     line: int
     label: str | None = None
     options: tuple[tuple[str, str], ...] = ()  # e.g. (("width", "300px"),)
+    alt: str | None = None  # what the image shows, for readers who cannot see it (:alt:)
 
 
 @dataclass(frozen=True)
@@ -254,6 +255,11 @@ class Chapter:
     images: list[tuple[str, int]] = field(default_factory=list)  # every image path the prose shows, and its line
     directives: list[tuple[str, int]] = field(default_factory=list)  # MyST directives (```{name}) in the prose
     links: list[tuple[str, int]] = field(default_factory=list)  # `[text](other.md)`: links to chapters
+
+    @property
+    def folder(self) -> Path | None:
+        """The folder of the source file: its images are relative to it."""
+        return self.file.parent if self.file else None
 
     def has_framework(self, framework: str) -> bool:
         """Whether the chapter is written for ``framework``, by d2lbook's rule: a page without code

@@ -9,6 +9,16 @@ One pytest run covers every framework: pytest-xdist spreads the notebooks over t
 notebook whole on one worker (``--dist loadfile``), longest first, and each notebook starts the
 kernel its metadata names. The scheduler picks the workers and, with a shard, the notebooks.
 
+Image outputs (the book's plots) are compared by their text part only: nbval compares every other
+part of an output, but not PNG data unless it runs with nbdime. That is the book's rule, not an
+accident: the text part of a plot is its description in the reader's language, which must match;
+its pixels come from floating-point values whose last digits differ between CPUs and GPUs, so equal
+plots are not equal bytes across machines. What a plot shows is asserted in the cell that draws it
+(the loss falls below a bound). Rebuilding on one machine does give the same bytes, which
+tests/test_plots.py checks. The run counts these outputs, as it counts the #@varies cells.
+
+The kernels import the book's library of this checkout (see library.kernel_environment).
+
 A GPU run never builds a GPU environment (several GB each); a framework without one is reported
 as NOT TESTED, by name, and the exit status says that the run was incomplete.
 """
@@ -28,6 +38,7 @@ from pathlib import Path
 from . import envs, notebooks, progress, schedule
 from .build import read_book
 from .files import notebook_path
+from .library import kernel_environment
 from .model import Chapter
 from .nbval_plugin import EVENTS_FD
 from .schedule import Pair, Shard, Timings
@@ -46,6 +57,7 @@ class Target:
     pair: Pair
     cells: int
     ignored: int  # cells whose outputs are not compared (#@varies)
+    images: int = 0  # image outputs compared by their text part only
 
     @property
     def name(self) -> str:
@@ -65,10 +77,19 @@ def targets(pairs: Sequence[Pair], settings: Settings) -> tuple[list[Target], li
             shown = path.relative_to(settings.root).as_posix()
             if code:
                 ignored = sum("nbval-ignore-output" in cell.metadata.get("tags", []) for cell in code)
-                found.append(Target(shown, pair, len(code), ignored))
+                found.append(Target(shown, pair, len(code), ignored, image_outputs(code)))
             elif notebook is None and pair.cells:
                 missing.append(shown)
     return found, missing
+
+
+IMAGE_MIMES = ("image/png", "image/jpeg")  # nbval leaves these out of its comparison (without nbdime)
+
+
+def image_outputs(cells: Sequence) -> int:
+    """Outputs whose image nbval does not compare (only their text part), as the module explains."""
+    return sum(any(mime in output.get("data", {}) for mime in IMAGE_MIMES)
+               for cell in cells for output in cell.get("outputs", []))
 
 
 def notebooks_of(settings: Settings, framework: str) -> list[str]:
@@ -177,7 +198,8 @@ def plan(settings: Settings, frameworks: list[str], pairs: Sequence[Pair], devic
         if device != "cpu":
             found.kernels += ["--bookbuild-kernel", f"{notebooks.kernel_name(framework)}={kernel}"]
         print(f"== nbval [{name}] on kernel {kernel}: {len(mine)} notebooks, "
-              f"{sum(t.ignored for t in mine)} cells with outputs not compared (#@varies)", flush=True)
+              f"{sum(t.ignored for t in mine)} cells with outputs not compared (#@varies), "
+              f"{sum(t.images for t in mine)} images compared by their text part only", flush=True)
         found.tested.append(name)
         found.targets += mine
     return found
@@ -224,20 +246,22 @@ def _run(settings: Settings, chosen: Plan, timings: Timings, device: str, jobs: 
         with show("nbval", {t.name: timings.estimate(t.pair) for t in order}, workers=workers.count,
                   seconds=True) as shown:
             outcomes = Outcomes(order, shown)
-            status, output = _pytest(command, settings.root, outcomes)
+            status, output = _pytest(command, settings, outcomes)
         print(output, end="", flush=True)
     # A run that failed without a failing cell (a collection error, say) fails every framework.
     return [name for name in chosen.tested
             if (status != 0 and not outcomes.failed) or outcomes.framework_failed(name)]
 
 
-def _pytest(command: list[str], root: Path, outcomes: Outcomes) -> tuple[int, str]:
-    """Run pytest with the plugin's events on a pipe; return its exit status and its output."""
+def _pytest(command: list[str], settings: Settings, outcomes: Outcomes) -> tuple[int, str]:
+    """Run pytest with the plugin's events on a pipe, its kernels on this checkout's library;
+    return its exit status and its output."""
     read, write = os.pipe()
     listener = outcomes.listen(read)
     try:
-        process = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                   pass_fds=(write,), env={**os.environ, EVENTS_FD: str(write)})
+        process = subprocess.Popen(command, cwd=settings.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True, pass_fds=(write,),
+                                   env={**kernel_environment(settings), EVENTS_FD: str(write)})
     finally:
         os.close(write)
     output, _ = process.communicate()

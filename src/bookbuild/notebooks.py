@@ -30,12 +30,19 @@ LANGUAGE_INFO = {
 
 # A Colab form title, the first line of the setup cell: a comment, in the notebook's language.
 FORM_TITLE = re.compile(r"#@title\b[^\n]*(?:\n|$)")
+# The kernel learns the reader's language from this variable, which the setup cell sets: the book's
+# plots label their axes and describe themselves in it (see execute.py on sections whose outputs
+# depend on the language).
+LANGUAGE_VARIABLE = "DLBOOK_LANGUAGE"
+LANGUAGE_LINE = re.compile(rf'^os\.environ\["{LANGUAGE_VARIABLE}"\] = "[^"]*".*\n', re.MULTILINE)
 
 
 def code_only(source: str) -> str:
-    """A cell's code without the form title that only names it: what runs, the same in every
-    language. The execution cache's key and the cells' ids are computed from it."""
-    return source[title.end():] if (title := FORM_TITLE.match(source)) else source
+    """A cell's code without the form title that only names it and the line that tells the kernel
+    the notebook's language: what runs, the same in every language. The cells' ids are computed
+    from it, so that a cell has the same id in every language."""
+    source = source[title.end():] if (title := FORM_TITLE.match(source)) else source
+    return LANGUAGE_LINE.sub("", source, count=1)
 
 
 def kernel_name(framework: Framework, device: str = "cpu") -> str:

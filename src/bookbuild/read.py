@@ -70,6 +70,7 @@ MARKERS: dict[str, str | None] = {
     "eqlabel": "a label name",
     "width": "a size",  # of the figure just before, as in d2lbook
     "height": "a size",
+    "alt": "a text that describes the image",  # of the figure just before, for readers who cannot see it
 }
 # The `#@` lines at the top of a code cell, besides `#@tab`; the value: what the argument is.
 CELL_MARKERS: dict[str, str | None] = {
@@ -285,7 +286,7 @@ class _Reader:
     # Headings, figures and tables seen since the last code cell or label, by language (None: shared).
     slots: dict[str | None, _Slot] = field(default_factory=dict)
     equation: _Slot | None = None  # the display equation just read, for :eqlabel:
-    figure: _Slot | None = None  # the figure just read (past its labels), for :width:
+    figures: list[_Slot] = field(default_factory=list)  # the figure(s) just read or labelled, for :width:, :alt:
     caption: tuple[_Block, int, Inline] | None = None  # a `:Caption` paragraph, if a table follows
     previous_text: str = ""  # the paragraph just read, if that was a paragraph
     # Language blocks with nothing but blank lines between them form a run: (language, line).
@@ -362,7 +363,8 @@ class _Reader:
         begin = 0 if block.parts else written[0]
         block.add(Markdown(self.inline(lines[begin:written[-1] + 1 if boundary else len(lines)], first + begin)))
         self.run_open = False
-        self.caption = self.equation = self.figure = None
+        self.caption = self.equation = None
+        self.figures = []
         self.previous_text = ""
 
     # -- prose ---------------------------------------------------------------------------------
@@ -385,7 +387,8 @@ class _Reader:
         first = tokens[0]
         lines = self.lines[start:end]
         caption, self.caption = self.caption, None
-        self.equation = self.figure = None
+        self.equation = None
+        self.figures = []
         self.previous_text = tokens[1].content if first.type == "paragraph_open" else ""
         kind = first.type
         if kind == "heading_open":
@@ -480,7 +483,8 @@ class _Reader:
             caption = stripped[2:stripped.rindex("](")]
             part = Figure(self.inline(lines, start), str(path),
                           self.inline(caption.split("\n"), start, record=False), start + 1)
-            self.figure = self.slots[block.lang] = _Slot(block, block.add(part), "figure")
+            slot = self.slots[block.lang] = _Slot(block, block.add(part), "figure")
+            self.figures = [slot]
         elif any(line.lstrip().startswith("$$") for line in lines):
             self.math_paragraph(block, lines, start)
         else:
@@ -640,8 +644,8 @@ class _Reader:
             self.error(number, marker.problem)
         if marker.name not in ("begin_lang", "end_lang"):
             self.run_open = False
-        if marker.name not in ("label", "width", "height"):
-            self.figure = None
+        if marker.name not in ("label", "width", "height", "alt"):
+            self.figures = []
         if marker.name != "eqlabel":
             self.equation = None
             self.previous_text = ""
@@ -754,6 +758,7 @@ class _Reader:
         self.targets.append(Target(name, number, slots[0].kind))
         for lang in langs:
             self.slots.pop(lang, None)
+        self.figures = [slot for slot in slots if slot.kind == "figure"]
 
     def on_eqlabel(self, name: str | None, number: int) -> None:
         if name is None:
@@ -772,16 +777,32 @@ class _Reader:
         self.equation = None
 
     def on_width(self, size: str | None, number: int, option: str = "width") -> None:
+        """After a figure, or after the label of the figures of every language: sets them all."""
         if size is None:
             return  # reported
-        if self.figure is None:
-            self.error(number, f":{option}: follows no figure: put it right after an image line")
+        if not self.figures:
+            self.error(number, f":{option}: follows no figure: put it right after an image line, or after "
+                       "the figure's :label:")
             return
-        block, index = self.figure.block, self.figure.index
-        figure = block.parts[index]
-        assert isinstance(figure, Figure)
-        options = tuple((k, v) for k, v in figure.options if k != option) + ((option, size.strip()),)
-        block.parts[index] = replace(figure, options=options)
+        for slot in self.figures:
+            figure = slot.block.parts[slot.index]
+            assert isinstance(figure, Figure)
+            options = tuple((k, v) for k, v in figure.options if k != option) + ((option, size.strip()),)
+            slot.block.parts[slot.index] = replace(figure, options=options)
+
+    def on_alt(self, text: str | None, number: int) -> None:
+        """The figure's alternative text, for readers who cannot see the image: inside a language
+        block, right after the image line, as the caption is (each language has its own)."""
+        if text is None:
+            return  # reported
+        if not self.figures:
+            self.error(number, ":alt: follows no figure: put it on the line right after the image")
+            return
+        if not text.strip():
+            self.error(number, ":alt: is empty: describe what the image shows")
+            return
+        for slot in self.figures:
+            slot.block.parts[slot.index] = replace(slot.block.parts[slot.index], alt=text.strip())  # type: ignore[type-var]
 
     def on_height(self, size: str | None, number: int) -> None:
         self.on_width(size, number, option="height")
@@ -792,7 +813,8 @@ class _Reader:
         self.run_open = False
         if not (self.lang or self.tab):  # a misplaced cell (an error) leaves the labels' targets be
             self.slots.clear()
-        self.equation = self.figure = self.caption = None
+        self.equation = self.caption = None
+        self.figures = []
         if not self.fence(token, number - 1, end):
             return  # it took the rest of the file: its content is no code
         lines = token.content.split("\n")

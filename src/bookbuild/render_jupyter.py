@@ -10,7 +10,10 @@ crossref.py computes by Sphinx's rules:
 - a labelled equation carries ``\\tag{1.4}``, so that MathJax shows its number;
 - a label is an HTML anchor, ``<a id="sec_layers"></a>``, inside the heading (or just before the
   equation, figure or table) it names; JupyterLab scrolls to it when a link names it;
-- a figure is its image, carried in the cell as an attachment, and its numbered caption;
+- a figure is its image, in the reader's language where the image has a version in it (figures.py),
+  carried inside the cell as a ``data:`` URI, with its alternative text, and its numbered caption.
+  Not a relative path, nor a cell attachment: Colab shows neither (its issue 3836 on attachments),
+  and a downloaded notebook travels alone;
 - d2lbook's ```` ```toc ```` block is the list of the part's sections, numbered and linked;
 - a citation is written as the editions' bibliography style words it, "(Glorot and Bengio, 2010)",
   linked to the work's entry on the online edition's bibliography page;
@@ -36,9 +39,8 @@ form on Colab. Everything is a function of the chapter, so that a rebuild is byt
 
 from __future__ import annotations
 
-import base64
+import html
 import json
-import mimetypes
 import os
 import re
 from dataclasses import dataclass
@@ -50,7 +52,9 @@ from packaging.utils import canonicalize_name
 
 from . import bibliography, rst, translation
 from .crossref import Anchor, Numbering
+from .figures import REMOTE, data_uri, image_path
 from .files import notebook_path
+from .library import depends_on_library
 from .model import (
     MISSING,
     Chapter,
@@ -68,7 +72,15 @@ from .model import (
     Table,
     fence,
 )
-from .notebooks import LANGUAGE_INFO, assign_ids, kernel_display_name, kernel_name, new_cell, new_notebook
+from .notebooks import (
+    LANGUAGE_INFO,
+    LANGUAGE_VARIABLE,
+    assign_ids,
+    kernel_display_name,
+    kernel_name,
+    new_cell,
+    new_notebook,
+)
 from .requirements import read_environment
 from .settings import Framework, Settings
 from .texts import text
@@ -100,13 +112,6 @@ class _Page:
     links: Links
     settings: Settings
     works: dict[str, bibliography.Work]  # the works the book's BibTeX files list, by key
-
-    def file(self, path: str) -> Path | None:
-        """A file the chapter names (a figure's image), beside the chapter; None if there is none."""
-        if "://" in path:
-            return None
-        found = self.settings.root / self.chapter.path.parent / path
-        return found if found.is_file() else None
 
     def link(self, chapter: str, label: str | None = None, kind: str = "section") -> str | None:
         """Where a link to a chapter (at a label of ``kind``) leads from this notebook: within it,
@@ -159,8 +164,8 @@ def html_anchor(label: str) -> str:
     return f'<a id="{label}"></a>'
 
 
-def render_part(part: Part, page: _Page, words: str, attachments: dict[str, dict[str, str]]) -> str:
-    """One part of a prose block as Jupyter markdown; a figure's image goes into ``attachments``."""
+def render_part(part: Part, page: _Page, words: str) -> str:
+    """One part of a prose block as Jupyter markdown."""
     if isinstance(part, Markdown):
         return render_inline(part.inline, page, words)
     if isinstance(part, Heading):
@@ -178,7 +183,7 @@ def render_part(part: Part, page: _Page, words: str, attachments: dict[str, dict
         body = part.text.rstrip()
         return f"{html_anchor(part.label)}\n{body[:-2]}\\tag{{{tag}}}$$"
     if isinstance(part, Figure):
-        return render_figure(part, page, words, attachments)
+        return render_figure(part, page, words)
     if isinstance(part, Table):
         table = render_inline(part.inline, page, words)
         if part.caption is None:
@@ -198,20 +203,25 @@ def _number(label: str | None, page: _Page) -> str | None:
     return anchor.number if anchor else None
 
 
-def render_figure(figure: Figure, page: _Page, words: str, attachments: dict[str, dict[str, str]]) -> str:
-    """The image, carried in the cell (so that it shows wherever the notebook is opened, Colab and a
-    downloaded copy included), and below it its caption, numbered as in the HTML when labelled."""
+def render_figure(figure: Figure, page: _Page, words: str) -> str:
+    """The image of the text's language, carried in the cell (so that it shows wherever the notebook
+    is opened, Colab and a downloaded copy included), with its alternative text, and below it its
+    caption, numbered as in the HTML when labelled."""
     caption = render_inline(figure.caption, page, words)
-    image = figure.path
-    if (found := page.file(figure.path)) is not None:
-        mime = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
-        attachments[found.name] = {mime: base64.b64encode(found.read_bytes()).decode("ascii")}
-        image = f"attachment:{found.name}"
+    image = image_path(page.chapter, figure, words)
+    source = data_uri(page.chapter.folder / image) if page.chapter.folder is not None and not REMOTE.match(image) \
+        and (page.chapter.folder / image).is_file() else image
+    alt = figure.alt or " ".join(piece for piece in figure.caption if isinstance(piece, str)).strip()
+    width = dict(figure.options).get("width")
+    if width:  # markdown has no width: the HTML that JupyterLab and Colab accept in markdown does
+        shown = f'<img src="{source}" alt="{html.escape(alt)}" width="{html.escape(width)}">'
+    else:
+        escaped = re.sub(r"([\\\[\]])", r"\\\1", " ".join(alt.split()))  # brackets end an image's text
+        shown = f"![{escaped}]({source})"
     number = _number(figure.label, page)
     title = f"*{text(words, 'figure_reference', number=number)}* {caption}" if number else caption
     anchor = html_anchor(figure.label) + "\n" if figure.label else ""
-    alt = caption.replace("[", "").replace("]", "").replace("\n", " ")
-    return f"{anchor}![{alt}]({image})\n\n{title}"
+    return f"{anchor}{shown}\n\n{title}"
 
 
 def render_contents(part: Contents, page: _Page) -> str:
@@ -229,9 +239,9 @@ def render_contents(part: Contents, page: _Page) -> str:
     return "\n".join(lines)
 
 
-def render_prose(block: Prose, page: _Page, attachments: dict[str, dict[str, str]]) -> str:
+def render_prose(block: Prose, page: _Page) -> str:
     words = block.lang or page.lang
-    return "\n".join(render_part(part, page, words, attachments) for part in block.parts)
+    return "\n".join(render_part(part, page, words) for part in block.parts)
 
 
 def translation_notice(state: str, text_lang: str, lang: str, settings: Settings, edit_url: str) -> tuple[str, str]:
@@ -277,13 +287,25 @@ def colab_packages(framework: Framework) -> list[str]:
     return packages
 
 
-def setup_source(framework: Framework, lang: str | None = None) -> str:
-    """The first code cell: on Colab (detected when it runs), install the framework or say why it
-    cannot be; elsewhere do nothing and print nothing; then seed the random generators. With
-    ``lang``, it opens with its title in that language, as a Colab form title (a comment to Python,
-    and not part of the execution cache's key: see notebooks.code_only)."""
+def library_requirement(settings: Settings) -> str:
+    """What pip installs the book's library from on Colab: the repository's library folder, at the
+    branch the notebooks are opened from (_config.yml's repository), so that notebook and library match."""
+    repository, library = settings.repository, settings.library
+    return f"{library.name} @ git+{repository.url}@{repository.branch}#subdirectory={library.path}"
+
+
+def setup_source(framework: Framework, lang: str | None = None, library: str | None = None) -> str:
+    """The first code cell: tell the kernel the reader's language, in which the book's plots are
+    labelled; on Colab (detected when it runs), install the framework, and ``library`` (a pip
+    requirement) where the notebook imports the book's library, or say why it cannot be; elsewhere
+    install nothing and print nothing; then seed the random generators. With ``lang``, it opens with
+    its title in that language, as a Colab form title. The title and the language line are not part
+    of what the cells' ids and the execution cache's key are computed from (notebooks.code_only,
+    build.execution_code): one run serves every language."""
     if framework.colab:
-        arguments = ", ".join(json.dumps(p) for p in colab_packages(framework))
+        packages = [*colab_packages(framework), *([library] if library else [])]
+        arguments = ",\n                    ".join(
+            ", ".join(json.dumps(p) for p in packages[i:i + 3]) for i in range(0, len(packages), 3))
         colab = ('if "google.colab" in sys.modules:  # on Colab: install the versions the book was run with\n'
                  "    import subprocess\n"
                  '    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",\n'
@@ -294,12 +316,14 @@ def setup_source(framework: Framework, lang: str | None = None) -> str:
                  f'    raise RuntimeError("Colab\'s current image (Python 3.13, numpy 2) cannot install {release}: "\n'
                  '                       "launch this notebook in Binder instead (link at the top)")')
     title = f"{COLAB_TITLE}{text(lang, 'setup_title')}\n" if lang else ""
-    return f"{title}import sys\n{colab}\n\n{framework.setup}"
+    language = f'os.environ["{LANGUAGE_VARIABLE}"] = "{lang}"  # the language of the book\'s plots\n' if lang else ""
+    imports = "import os\nimport sys\n" if lang else "import sys\n"
+    return f"{title}{imports}{language}{colab}\n\n{framework.setup}"
 
 
-def setup_cell(framework: Framework, lang: str) -> NotebookNode:
+def setup_cell(framework: Framework, lang: str, library: str | None = None) -> NotebookNode:
     """The setup cell, out of the reader's way: collapsed in JupyterLab, a titled form on Colab."""
-    cell = code_cell(setup_source(framework, lang), [SETUP_TAG])
+    cell = code_cell(setup_source(framework, lang, library), [SETUP_TAG])
     cell.metadata["jupyter"] = {"source_hidden": True}
     cell.metadata["cellView"] = "form"
     return cell
@@ -336,13 +360,6 @@ def code_cell(source: str, tags: list[str]) -> NotebookNode:
     return cell
 
 
-def markdown_cell(source: str, attachments: dict[str, dict[str, str]]) -> NotebookNode:
-    cell = new_cell("markdown", source)
-    if attachments:
-        cell["attachments"] = dict(sorted(attachments.items()))
-    return cell
-
-
 def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: Settings,
                   numbering: Numbering | None = None, links: Links = CHECKOUT) -> NotebookNode:
     """The notebook of one language and framework, without outputs. ``numbering`` numbers the
@@ -351,7 +368,6 @@ def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: S
     page = _Page(chapter, lang, framework.name, numbering or Numbering(), links, settings, works)
     cells: list[NotebookNode] = []
     prose: list[str] = []
-    attachments: dict[str, dict[str, str]] = {}
     shown = translation.edition_blocks(chapter, lang, settings)
     edit_url = settings.repository.edit_url(f"chapters/{chapter.name}.md")
     open_notice: list = [None, ""]  # the language block whose notice is open, and its closing text
@@ -364,16 +380,16 @@ def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: S
     def flush_prose() -> None:
         close_notice()
         if prose:
-            cells.append(markdown_cell("\n\n".join(prose), attachments))
+            cells.append(new_cell("markdown", "\n\n".join(prose)))
             prose.clear()
-            attachments.clear()
 
     if framework.name in chapter.framework_gaps(settings.framework_names):
         cells.append(new_cell("markdown", framework_gap_note(chapter, lang, framework, settings)))
     if chapter.code_cells(framework.name):
         if not framework.colab:
             cells.append(new_cell("markdown", colab_note(chapter, lang, framework, settings)))
-        cells.append(setup_cell(framework, lang))
+        library = library_requirement(settings) if depends_on_library(chapter, framework.name, settings) else None
+        cells.append(setup_cell(framework, lang, library))
     for block in chapter.blocks:
         if isinstance(block, Code):
             if framework.name in block.frameworks:
@@ -383,7 +399,7 @@ def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: S
         if block.block is None:
             if block.shown_to(lang, framework.name):
                 close_notice()
-                prose.append(render_prose(block, page, attachments))
+                prose.append(render_prose(block, page))
             continue
         if block.block not in shown or not (block.frameworks is None or framework.name in block.frameworks):
             continue
@@ -394,7 +410,7 @@ def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: S
                 opening, closing = translation_notice(*notice, lang, settings, edit_url)
                 prose.append(opening)
                 open_notice[:] = [block.block, closing]
-        prose.append(render_prose(block, page, attachments))  # worded in the text's own language
+        prose.append(render_prose(block, page))  # worded in the text's own language
     flush_prose()
     assign_ids(cells)
     return new_notebook(cells, {

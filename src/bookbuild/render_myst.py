@@ -19,6 +19,7 @@ from pathlib import Path
 from nbformat import NotebookNode
 
 from . import notebooks, translation
+from .figures import image_path
 from .files import notebook_path
 from .model import (
     Chapter,
@@ -56,8 +57,9 @@ def myst_inline(inline: Inline) -> str:
     return "".join(piece if isinstance(piece, str) else myst_piece(piece) for piece in inline)
 
 
-def myst(part: Part) -> str:
-    """One part as MyST: labels become targets and ``:name:`` options, references become roles."""
+def myst(part: Part, image: str | None = None) -> str:
+    """One part as MyST: labels become targets and ``:name:`` options, references become roles; a
+    figure shows ``image`` (the image of the edition's language, see figures.py) where it is given."""
     if isinstance(part, Markdown):
         return myst_inline(part.inline)
     if isinstance(part, Heading):
@@ -66,10 +68,7 @@ def myst(part: Part) -> str:
     if isinstance(part, Equation):
         return f"{part.text.rstrip()} ({part.label})" if part.label else part.text
     if isinstance(part, Figure):
-        if not part.label and not part.options:
-            return myst_inline(part.inline)
-        options = ([f":name: {part.label}"] if part.label else []) + [f":{k}: {v}" for k, v in part.options]
-        return "\n".join([f"```{{figure}} {part.path}", *options, "", myst_inline(part.caption), "```"])
+        return myst_figure(part, image or part.path)
     if isinstance(part, Table):
         if part.caption is None and not part.label:
             return myst_inline(part.inline)
@@ -81,8 +80,34 @@ def myst(part: Part) -> str:
     return "```{tableofcontents}\n```"
 
 
-def myst_prose(block: Prose) -> str:
-    return "\n".join(myst(part) for part in block.parts)
+def myst_figure(figure: Figure, image: str) -> str:
+    """A ``{figure}`` that Sphinx numbers, with its caption and alternative text; an unlabelled
+    figure without options stays a plain image, as the source wrote it."""
+    if not figure.label and not figure.options and not figure.alt:
+        return myst_inline(figure.inline).replace(f"]({figure.path})", f"]({image})")
+    options = ([f":name: {figure.label}"] if figure.label else []) + \
+        ([f":alt: {' '.join(figure.alt.split())}"] if figure.alt else []) + [f":{k}: {v}" for k, v in figure.options]
+    return "\n".join([f"```{{figure}} {image}", *options, "", myst_inline(figure.caption), "```"])
+
+
+def myst_prose(block: Prose, chapter: Chapter | None = None, lang: str | None = None) -> str:
+    """A prose block in the edition of ``lang``, whose figures show that language's image (the
+    block's own language, where it has one: a passage shown untranslated keeps its images). Without
+    a chapter, figures keep the path the source wrote."""
+    words = block.lang or lang
+    return "\n".join(myst(part, image_path(chapter, part, words)
+                           if chapter is not None and isinstance(part, Figure) else None)
+                     for part in block.parts)
+
+
+def image_description(outputs: list[NotebookNode]) -> str | None:
+    """The alternative text of a cell's image output: the text part that comes with the image (the
+    book's plots put a description in the reader's language there). myst-nb takes it from the cell."""
+    for output in outputs:
+        data = output.get("data", {})
+        if any(mime.startswith("image/") for mime in data) and data.get("text/plain"):
+            return " ".join("".join(data["text/plain"]).split())
+    return None
 
 
 def code_groups(blocks: list[Code], frameworks: list[str]) -> list[list[tuple[str, Code]]]:
@@ -96,11 +121,11 @@ def code_groups(blocks: list[Code], frameworks: list[str]) -> list[list[tuple[st
     return groups
 
 
-def framework_prose_tabs(blocks: list[Prose], settings: Settings) -> str:
+def framework_prose_tabs(blocks: list[Prose], settings: Settings, chapter: Chapter, lang: str) -> str:
     """Consecutive framework-specific prose becomes one MyST tab set, in the same sync group."""
     items = []
     for framework in settings.frameworks:
-        texts = [myst_prose(b) for b in blocks if b.frameworks and framework.name in b.frameworks]
+        texts = [myst_prose(b, chapter, lang) for b in blocks if b.frameworks and framework.name in b.frameworks]
         if texts:
             body = "\n\n".join(texts)
             items.append(f":::{{tab-item}} {framework.display_name}\n:sync: {framework.name}\n\n{body}\n:::")
@@ -151,7 +176,7 @@ def site_notebook(chapter: Chapter, lang: str, settings: Settings, preview: bool
 
     def flush_tabs() -> None:
         if pending_tabs:
-            markdown.append(framework_prose_tabs(pending_tabs, settings))
+            markdown.append(framework_prose_tabs(pending_tabs, settings, chapter, lang))
             pending_tabs.clear()
 
     def close_notice() -> None:
@@ -176,6 +201,8 @@ def site_notebook(chapter: Chapter, lang: str, settings: Settings, preview: bool
                     cell.outputs, cell.execution_count = stored.outputs, stored.execution_count
                 cell.metadata["tags"] = [f"fw-{framework}", f"group-{group_number}"] + (
                     ["solution"] if solution else [])
+                if alt := image_description(stored.outputs):
+                    cell.metadata["mystnb"] = {"image": {"alt": alt}}
                 cells.append(cell)
         pending_code.clear()
 
@@ -196,7 +223,7 @@ def site_notebook(chapter: Chapter, lang: str, settings: Settings, preview: bool
                 notice[:] = [block.block, closing]
             if block.frameworks is None:
                 flush_tabs()
-                markdown.append(myst_prose(block))
+                markdown.append(myst_prose(block, chapter, lang))
             else:
                 pending_tabs.append(block)
     flush()

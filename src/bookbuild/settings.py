@@ -27,6 +27,16 @@ class Framework:
     gpu_requirements: Path  # the GPU kernel environment's (built only on request: several GB)
     setup: str  # first cell of every notebook: seeds the random generators
     colab: bool = True  # False where Colab's image cannot install the framework: readers get Binder
+    module: str = ""  # the framework's module of the book's library, e.g. "torch" (dlbook.torch)
+
+
+@dataclass(frozen=True)
+class Library:
+    """The book's own package, where the code that chapters mark ``#@save`` is collected: one
+    module per framework (``from dlbook import torch as dlb``), generated below ``path``."""
+
+    name: str  # the package, e.g. "dlbook"
+    path: str  # its folder in the repository, e.g. "lib": pip installs it from there
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,7 @@ class Settings:
     # readers; with every_framework (and in a strict check) an error.
     every_framework: bool = False
     bibliography: tuple[str, ...] = ()  # the BibTeX files (bibtex_bibfiles), relative to the root
+    library: Library = Library(name="dlbook", path="lib")
 
     @cached_property
     def framework_names(self) -> tuple[str, ...]:
@@ -124,9 +135,15 @@ class Settings:
     def build_dir(self) -> Path:
         return self.root / "_build"
 
+    @property
+    def library_dir(self) -> Path:
+        """The folder pip installs the library from (it holds pyproject.toml and the package)."""
+        return self.root / self.library.path
+
 
 GITHUB = re.compile(r"https://github\.com/(?P<owner>[\w.-]+)/(?P<name>[\w.-]+?)(?:\.git)?/?")
 NAME = "^[A-Za-z][A-Za-z0-9_-]*$"  # a framework or language as `#@tab` and `:begin_lang:` write it
+IDENTIFIER = "^[A-Za-z_][A-Za-z0-9_]*$"  # a Python package or module name
 TEXT = {"type": "string", "minLength": 1}
 
 # What the toolchain reads from _config.yml: `repository` and the `bookbuild` section (Jupyter Book
@@ -162,6 +179,15 @@ SCHEMA = {
                 "default_tab": TEXT,
                 "timeout": {"type": "integer", "minimum": 1},
                 "every_framework": {"type": "boolean"},
+                "library": {
+                    "type": "object",
+                    "required": ["name", "path"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "name": {"type": "string", "pattern": IDENTIFIER},
+                        "path": {"type": "string", "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*$"},
+                    },
+                },
                 "translation": {
                     "type": "object",
                     "additionalProperties": False,
@@ -181,6 +207,7 @@ SCHEMA = {
                             "gpu_requirements": TEXT,
                             "setup": {"type": "string"},
                             "colab": {"type": "boolean"},
+                            "module": {"type": "string", "pattern": IDENTIFIER},
                         },
                     },
                 },
@@ -214,6 +241,8 @@ def schema_problems(config: YamlFile) -> list[Diagnostic]:
             message = f"missing key {missing!r}"
         elif error.validator == "minLength":
             message = "is empty"
+        elif error.validator == "pattern":
+            message = f"{error.instance!r} is not a valid name here (letters, digits and _, not starting with a digit)"
         elif error.validator == "propertyNames":
             message = f"{error.instance!r} is not a name (letters, digits, _ and -, starting with a letter)"
         elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
@@ -294,6 +323,7 @@ def load_settings(root: Path | str = ".") -> Settings:
             gpu_requirements=root / spec["gpu_requirements"],
             setup=spec["setup"].rstrip("\n"),
             colab=spec.get("colab", True),
+            module=spec.get("module", name),
         )
         for name, spec in ours["frameworks"].items()
     )
@@ -311,6 +341,13 @@ def load_settings(root: Path | str = ".") -> Settings:
     if default_tab not in names:
         raise ConfigError([config.diagnostic(["bookbuild", "default_tab"], (
             f"bookbuild.default_tab is {default_tab!r}, not one of the frameworks ({', '.join(names)})"))])
+    modules = [f.module for f in frameworks]
+    for framework in frameworks:
+        if modules.count(framework.module) > 1:
+            raise ConfigError([config.diagnostic(["bookbuild", "frameworks", framework.name, "module"], (
+                f"bookbuild.frameworks.{framework.name}.module: {framework.module!r} is the library module of "
+                "another framework too: each framework needs a module of its own"))])
+    library = Library(**ours["library"]) if "library" in ours else Library(name="dlbook", path="lib")
     translation = ours.get("translation", {})
     codes = [lang.code for lang in languages]
     source = translation.get("source", codes[0])
@@ -325,4 +362,5 @@ def load_settings(root: Path | str = ".") -> Settings:
                     timeout=ours.get("timeout", DEFAULT_TIMEOUT_S), site_url=load_site_url(config),
                     source_language=source, strict=translation.get("strict", False),
                     glossary=root / glossary if glossary else None,
-                    every_framework=ours.get("every_framework", False), bibliography=bibliography)
+                    every_framework=ours.get("every_framework", False), bibliography=bibliography,
+                    library=library)
