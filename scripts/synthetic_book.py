@@ -246,9 +246,20 @@ A few steps of gradient descent on a squared loss, as :citet:`{CITED[(n + 1) % l
 
 
 def bilingual_d2lbook_extras(n: int) -> str:
-    """What a bilingual section of the full-size book adds: a figure, an equation and citations."""
+    """What a bilingual section of the full-size book adds: a figure (its caption and alternative
+    text in each language, the label after both), an equation and citations."""
     return f"""\
-{figure(n, same_line=n % 2 == 0)}
+:begin_lang:`en`
+![The loss of section {n} falls with each step of gradient descent.](img/section-{n:03d}.svg)
+:alt:`A curve that falls steeply, then flattens out.`
+:end_lang:
+
+:begin_lang:`pt`
+![A perda da seção {n} cai a cada passo do gradiente descendente.](img/section-{n:03d}.svg)
+:alt:`Uma curva que cai rapidamente e depois se estabiliza.`
+:end_lang:
+
+:label:`fig_synthetic_{n}`
 
 $$L_{{{n}}}(w, b) = \\frac{{1}}{{m}} \\sum_{{i=1}}^m (w x_i + b - y_i)^2$$
 :eqlabel:`eq_synthetic_{n}`

@@ -201,7 +201,7 @@ def site_notebook(chapter: Chapter, lang: str, settings: Settings, preview: bool
                     cell.outputs, cell.execution_count = stored.outputs, stored.execution_count
                 cell.metadata["tags"] = [f"fw-{framework}", f"group-{group_number}"] + (
                     ["solution"] if solution else [])
-                if alt := image_description(stored.outputs):
+                if stored is not None and (alt := image_description(stored.outputs)):
                     cell.metadata["mystnb"] = {"image": {"alt": alt}}
                 cells.append(cell)
         pending_code.clear()
