@@ -9,6 +9,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 BOOKBUILD := $(BIN)/bookbuild
 FRAMEWORK ?=
+# The book that check, status, notebooks, html and preview work on: this one, or another folder with
+# a _config.yml (BOOK=/tmp/big, say, a book made by scripts/synthetic_book.py).
+BOOK ?= .
 # Scheduling (docs/scaling.md): JOBS=N kernels at once (default: the cores, as memory allows);
 # SHARD=i/N only shard i of N of the (section, framework) pairs; EXPORT=dir copies a build's
 # notebooks there, and SHARDS=dir is where `make collect` finds them all.
@@ -22,14 +25,15 @@ CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup envs envs-gpu check references status notebooks collect html book test unit lint freshness \
-	test-notebooks test-gpu test-browser chromium bench clean
+.PHONY: help setup envs envs-gpu check references status notebooks collect html preview book test unit lint \
+	freshness test-notebooks test-gpu test-browser chromium bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 	@echo "  Variables: FRAMEWORK=pytorch limits envs, envs-gpu, notebooks, test, test-notebooks and test-gpu to"
 	@echo "  one framework; JOBS=4 runs 4 kernels at once; SHARD=2/3 runs shard 2 of 3 (notebooks, test-notebooks,"
 	@echo "  test-gpu); EXPORT=dir copies the notebooks built there; SHARDS=dir is what collect collects."
+	@echo "  BOOK=dir: check, status, notebooks, html and preview work on the book in dir."
 
 $(BIN)/.stamp: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,19 +50,23 @@ envs-gpu: setup ## Create the GPU kernel environments (CUDA builds, GB each) and
 	$(BOOKBUILD) envs --gpu $(FRAMEWORK)
 
 check: setup ## Check every chapter (syntax, labels, references); translation gaps are warnings
-	$(BOOKBUILD) check
+	$(BOOKBUILD) --root $(BOOK) check
 
 references: setup ## Also list every :numref: that points forward in the table of contents (to review)
-	$(BOOKBUILD) check --references
+	$(BOOKBUILD) --root $(BOOK) check --references
 
 notebooks: setup ## Write notebooks/ from chapters/, executing only what changed, several kernels at once
-	$(BOOKBUILD) notebooks $(FRAMEWORK) $(SCHEDULING) $(if $(EXPORT),--export $(EXPORT))
+	$(BOOKBUILD) --root $(BOOK) notebooks $(FRAMEWORK) $(SCHEDULING) $(if $(EXPORT),--export $(EXPORT))
 
 collect: setup ## Put the shards' exported notebooks (SHARDS=dir) into notebooks/, if they make a full build
 	$(BOOKBUILD) collect $(SHARDS)
 
 html: setup ## Build both HTML editions into _build/html/{en,pt}
-	$(BOOKBUILD) html
+	$(BOOKBUILD) --root $(BOOK) html
+
+preview: setup ## The whole book in seconds, no kernel: notebooks without new outputs, then both HTML editions
+	$(BOOKBUILD) --root $(BOOK) notebooks --no-execute
+	$(BOOKBUILD) --root $(BOOK) html --preview
 
 book: notebooks html ## Everything: notebooks and both HTML editions
 
@@ -77,7 +85,7 @@ freshness: setup ## Fail if notebooks/ differs from what chapters/ produce, or a
 	$(BOOKBUILD) check --strict --notebooks
 
 status: setup ## Translation coverage per chapter and language (bookbuild status --json for CI)
-	$(BOOKBUILD) status
+	$(BOOKBUILD) --root $(BOOK) status
 
 test-notebooks: setup ## Re-run every notebook cell with nbval on the CPU kernels, on every core
 	$(BOOKBUILD) test-notebooks $(FRAMEWORK) $(SCHEDULING)
@@ -96,7 +104,7 @@ test-browser: html chromium ## Browser tests, offline, in headless Chromium: bot
 
 test: lint unit freshness test-notebooks html test-browser ## Every test (FRAMEWORK=x: nbval for x only); no GPU needed
 
-bench: setup ## Benchmarks: the reader, this book, a generated 120-section book (BENCH=--quick: no generated book)
+bench: setup ## Benchmarks: the reader, this book, a generated 120-section book, then a full-size book previewed (BENCH=--quick: no generated books; BENCH=--full-size: only the last)
 	$(BIN)/python scripts/bench.py $(BENCH)
 
 clean: ## Remove _build/ (notebooks/ and the kernel environments stay)

@@ -3,10 +3,16 @@ how much memory it needs; and how fast the reader is, on the book and on a gener
 5,000 paragraphs and 2,000 code cells. The committed notebooks are never touched: every step runs
 on a scratch copy of the book, or on a generated book, in a temporary folder.
 
-    python scripts/bench.py                 # the reader, this book's chapter, a generated 120-section book
+    python scripts/bench.py                 # all of it: the reader, this book's chapter, the generated books
     python scripts/bench.py --quick         # the reader and this book's chapter
     python scripts/bench.py --reader        # the reader's figures only
     python scripts/bench.py --sections 12   # a smaller generated book, to try the benchmark out
+    python scripts/bench.py --full-size     # only the generated full-size d2lbook book, previewed
+
+The full-size book (synthetic_book.FULL_SIZE: 160 sections, figures, citations, framework gaps,
+untranslated chapters) is previewed as a new author would, with no kernel: check, notebooks
+without kernels, both HTML editions cold against one edition alone, a one-page edit, and the
+site's size against a single edition's, each against its target.
 
 Every step is the command a user types (`bookbuild notebooks`, `test-notebooks`, `html`), run as
 a process of its own, so its time includes starting Python. Peak memory is the largest sum of the
@@ -34,15 +40,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-from synthetic_book import Shape, long_chapter, write_book
+from synthetic_book import FULL_SIZE, Shape, long_chapter, write_book
 
-from bookbuild import envs
+from bookbuild import envs, site
 from bookbuild.build import build_notebooks, read_book
 from bookbuild.settings import load_settings
 
 REPO = Path(__file__).resolve().parent.parent
 BOOKBUILD = str(Path(sys.executable).parent / "bookbuild")
-COPIED = ["_config.yml", "_toc.yml", "glossary.yml", "chapters", "envs", "tests/nbval-sanitize.cfg"]
+COPIED = ["_config.yml", "_toc.yml", "glossary.yml", "references.bib", "chapters", "envs", "tests/nbval-sanitize.cfg"]
 EDITED = "chapters/deep-learning-computation/custom-layer.md"
 
 
@@ -300,6 +306,56 @@ def book_bench(scratch: Path, sections: int, with_d2lbook: bool) -> tuple[list[S
     return steps, verdicts
 
 
+# --- a generated full-size d2lbook book, previewed -----------------------------------------------
+
+
+def tree_bytes(folder: Path) -> int:
+    """Bytes of the files below a folder, each file once (the site's hard links count once, as a
+    copy or an upload of it would hold them)."""
+    seen, total = set(), 0
+    for path in folder.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            status = path.stat()
+            if (status.st_dev, status.st_ino) not in seen:
+                seen.add((status.st_dev, status.st_ino))
+                total += status.st_size
+    return total
+
+
+def full_size_bench(scratch: Path) -> list[str]:
+    """The full-size book previewed: check, notebooks without kernels, both HTML editions (cold, at
+    once, against one edition alone), a one-page edit, and the site's size against one edition's."""
+    root = scratch / "full-size"
+    write_book(root, FULL_SIZE)
+    wall, cpu = best_of([[BOOKBUILD, "check"]] * 3, root)
+    check = shown(Step("check (best of 3)", wall, 0, cpu_s=cpu))
+    notebooks = bookbuild("notebooks --no-execute, cold", root, "notebooks", "--no-execute", kernels=0)
+    # One edition alone, cold: its sources, then Sphinx, as `html` runs it for each edition.
+    settings = load_settings(root)
+    alone = scratch / "one-edition"
+    start = time.perf_counter()
+    site.write_edition(read_book(settings), settings, "en", alone / "source", preview=True)
+    written = time.perf_counter() - start
+    seconds, _, peak, cpu = run([str(Path(sys.executable).parent / "jupyter-book"), "build", str(alone / "source"),
+                                 "--path-output", str(alone / "output"), "--warningiserror", "--nitpick",
+                                 "--keep-going", "--quiet"], root)
+    one = shown(Step("html, one edition alone, cold", seconds + written, 0, peak, cpu_s=cpu + written))
+    both = bookbuild("html --preview, both editions, cold", root, "html", "--preview", kernels=0)
+    section = root / "chapters/chapter-004/section-035.md"
+    edit(section, "we fit a line", "we fit a straight line")
+    edited = bookbuild("html --preview after a one-page edit", root, "html", "--preview", kernels=0)
+    site_bytes = tree_bytes(root / "_build" / "html")
+    edition_bytes = tree_bytes(alone / "output" / "_build" / "html")
+    print(f"site {site_bytes / 1e6:.1f} MB (both editions), one edition alone {edition_bytes / 1e6:.1f} MB")
+    return [
+        verdict("check, seconds", check.seconds, 2.0),
+        verdict("notebooks --no-execute, seconds", notebooks.seconds, 10.0),
+        verdict("both editions / one edition, cold", both.seconds / one.seconds, 1.2),
+        verdict("one-page edit, seconds", edited.seconds, 15.0),
+        verdict("site / one edition, size", site_bytes / edition_bytes, 1.2),
+    ]
+
+
 def verdict(name: str, value: float, target: float, strict: bool = False) -> str:
     met = value < target if strict else value <= target
     return f"{name}: {value:.2f} (target {'<' if strict else '<='} {target}): {'met' if met else 'NOT MET'}"
@@ -315,20 +371,29 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="the reader and this book's chapter, no generated book")
     parser.add_argument("--sections", type=int, default=120, help="sections of the generated book (default 120)")
     parser.add_argument("--no-d2lbook", action="store_true", help="skip the d2lbook comparison")
+    parser.add_argument("--full-size", action="store_true", help="only the generated full-size book, previewed")
     args = parser.parse_args()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"{cores} cores; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the start")
-    print(f"\n{'reader (best of 3 runs)':40} {'seconds':>8} {'CPU s':>8}")
-    for step, (wall, cpu) in reader_rows():
-        print(f"{step:40} {wall:8.2f} {cpu:8.2f}", flush=True)
+    if not args.full_size:
+        print(f"\n{'reader (best of 3 runs)':40} {'seconds':>8} {'CPU s':>8}")
+        for step, (wall, cpu) in reader_rows():
+            print(f"{step:40} {wall:8.2f} {cpu:8.2f}", flush=True)
     if args.reader:
         return
     with tempfile.TemporaryDirectory(prefix="bookbuild-bench-") as tmp:
-        section("This book's chapter (bookbuild's default -j: the cores)")
-        chapter_bench(Path(tmp))
-        if not args.quick:
+        if not args.full_size:
+            section("This book's chapter (bookbuild's default -j: the cores)")
+            chapter_bench(Path(tmp))
+        if not args.quick and not args.full_size:
             section(f"A generated book: {args.sections} sections x 3 frameworks x 2 languages")
             _, verdicts = book_bench(Path(tmp), args.sections, not args.no_d2lbook)
+            print()
+            for line in verdicts:
+                print(line)
+        if not args.quick:
+            section(f"A generated full-size d2lbook book: {FULL_SIZE.sections} sections, previewed (no kernel)")
+            verdicts = full_size_bench(Path(tmp))
             print()
             for line in verdicts:
                 print(line)

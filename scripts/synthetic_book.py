@@ -9,16 +9,20 @@ callers generate the book into a temporary folder.
     python scripts/synthetic_book.py /tmp/book --sections 120
 
 ``long_chapter`` writes one very long chapter instead (thousands of paragraphs and code cells),
-for the reader's benchmark. To grow the generator (figures, citations, missing frameworks,
-untranslated chapters), add a field to ``Shape`` and a writer for it, so that every benchmark
-shares one generator.
+for the reader's benchmark. ``FULL_SIZE`` (``--full-size``) is the shape of a real d2lbook book
+brought in as it is: 160 sections, a figure in each (a few tens of kB, as a real book's), citations
+of references.bib, TensorFlow missing from a third of the sections and PyTorch from a few
+(framework gaps), every fourth chapter plain d2lbook (no language blocks: untranslated), `$$`
+right after prose, labels on their figure's line and eval_rst tables. To grow the generator, add a
+field to ``Shape`` and a writer for it, so that every benchmark shares one generator.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -30,13 +34,18 @@ from bookbuild.settings import load_settings
 
 REPO = Path(__file__).resolve().parent.parent
 # What a book needs besides its chapters: settings, kernel environments, the nbval sanitizers.
-COPIED = ["_config.yml", "glossary.yml", "envs", "tests/nbval-sanitize.cfg", "tests/nbval-sanitize-gpu.cfg"]
+COPIED = ["_config.yml", "glossary.yml", "references.bib", "envs", "tests/nbval-sanitize.cfg",
+          "tests/nbval-sanitize-gpu.cfg"]
 
 
 @dataclass(frozen=True)
 class Shape:
     sections: int = 120
     sections_per_chapter: int = 10
+    d2lbook: bool = False  # what a full-size d2lbook book brings (see FULL_SIZE)
+
+
+FULL_SIZE = Shape(sections=160, d2lbook=True)
 
 
 def imports(framework: str) -> str:
@@ -160,6 +169,113 @@ Alguns passos de gradiente descendente sobre uma perda quadrática.
 """
 
 
+# -- what a full-size d2lbook book brings (Shape.d2lbook) -------------------------------------------
+
+# Works of the book's references.bib, cited by the generated sections.
+CITED = ["Glorot.Bengio.2010", "He.Zhang.Ren.ea.2015", "Zhang.Lipton.Li.ea.2023", "Goodfellow.Bengio.Courville.2016"]
+
+
+def section_frameworks(n: int, frameworks: list[str]) -> list[str]:
+    """The frameworks section ``n`` has code for: real books lack TensorFlow in about a third of
+    their sections and PyTorch in a few (framework gaps)."""
+    return [f for f in frameworks if not (f == "tensorflow" and n % 3 == 0) and not (f == "pytorch" and n % 14 == 0)]
+
+
+def figure_svg(n: int) -> str:
+    """A loss curve of a few thousand points: a figure about as large as a real book's (tens of kB),
+    different in every section, the same in every run."""
+    points = " ".join(f"{x / 10:.1f},{200 - 180 * (0.5 + 0.5 * math.cos(x / (40 + n % 17))) * math.exp(-x / 900):.2f}"
+                      for x in range(0, 4000))
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="400" height="200" viewBox="0 0 400 200">\n'
+            f'<title>Loss of section {n}</title>\n<polyline fill="none" stroke="#1a6f8f" points="{points}"/>\n</svg>\n')
+
+
+def figure(n: int, same_line: bool) -> str:
+    """A labelled figure; half of them carry the label on the image's line, as some books do."""
+    image = f"![The loss of section {n} falls with each step of gradient descent.](img/section-{n:03d}.svg)"
+    return f"{image} :label:`fig_synthetic_{n}`" if same_line else f"{image}\n:label:`fig_synthetic_{n}`"
+
+
+def settings_table(n: int) -> str:
+    steps, rate = 10 + n % 15, 0.05 + (n % 5) / 100
+    return f"""\
+```eval_rst
+.. list-table:: Settings of section {n}
+   :header-rows: 1
+
+   * - steps
+     - learning rate
+   * - {steps}
+     - {rate:.2f}
+```"""
+
+
+def plain_section_text(n: int, frameworks: list[str]) -> str:
+    """Section ``n`` as an untranslated d2lbook chapter: no language blocks, `$$` right after prose
+    with its label, a figure labelled on its own line, a citation and an eval_rst table."""
+    before = f"As in :numref:`sec_synthetic_{n - 1}`, we" if n > 1 else "We"
+    return f"""\
+# Synthetic Section {n}
+:label:`sec_synthetic_{n}`
+
+{before} fit a line to generated data. The loss is the mean squared error
+$$L(w, b) = \\frac{{1}}{{m}} \\sum_{{i=1}}^m (w x_i + b - y_i)^2,$$
+:eqlabel:`eq_synthetic_{n}`
+
+which gradient descent lowers step by step :cite:`{CITED[n % len(CITED)]}`; :numref:`fig_synthetic_{n}`
+shows how, and equation :eqref:`eq_synthetic_{n}` is what it computes.
+
+{figure(n, same_line=n % 2 == 0)}
+
+{settings_table(n)}
+
+{cells(frameworks, imports)}
+
+## Tensors
+
+The sum of each column and the mean of every entry.
+
+{cells(frameworks, lambda f: tensor_ops(f, n))}
+
+## Training
+
+A few steps of gradient descent on a squared loss, as :citet:`{CITED[(n + 1) % len(CITED)]}` describe it.
+
+{cells(frameworks, lambda f: training(f, n))}
+"""
+
+
+def bilingual_d2lbook_extras(n: int) -> str:
+    """What a bilingual section of the full-size book adds: a figure (its caption and alternative
+    text in each language, the label after both), an equation and citations."""
+    return f"""\
+:begin_lang:`en`
+![The loss of section {n} falls with each step of gradient descent.](img/section-{n:03d}.svg)
+:alt:`A curve that falls steeply, then flattens out.`
+:end_lang:
+
+:begin_lang:`pt`
+![A perda da seção {n} cai a cada passo do gradiente descendente.](img/section-{n:03d}.svg)
+:alt:`Uma curva que cai rapidamente e depois se estabiliza.`
+:end_lang:
+
+:label:`fig_synthetic_{n}`
+
+$$L_{{{n}}}(w, b) = \\frac{{1}}{{m}} \\sum_{{i=1}}^m (w x_i + b - y_i)^2$$
+:eqlabel:`eq_synthetic_{n}`
+
+:begin_lang:`en`
+The loss of :eqref:`eq_synthetic_{n}` falls as :numref:`fig_synthetic_{n}` shows
+:cite:`{CITED[n % len(CITED)]},{CITED[(n + 1) % len(CITED)]}`.
+:end_lang:
+
+:begin_lang:`pt`
+A perda de :eqref:`eq_synthetic_{n}` cai como mostra a :numref:`fig_synthetic_{n}`
+:cite:`{CITED[n % len(CITED)]},{CITED[(n + 1) % len(CITED)]}`.
+:end_lang:
+"""
+
+
 def long_chapter(paragraphs: int = 5000, cells: int = 2000) -> str:
     """A long bilingual chapter with every construct the reader handles: paired language blocks
     with headings, labels, references, math and framework blocks, and code cells for every
@@ -210,16 +326,32 @@ def write_book(root: Path, shape: Shape = Shape()) -> list[str]:
     for first in range(1, shape.sections + 1, per_chapter):
         number = first // per_chapter + 1
         folder = f"chapter-{number:03d}"
-        files[f"{folder}/index"] = index_text(f"Chapter {number}", f"Capítulo {number}")
+        plain = shape.d2lbook and number % 4 == 0  # an untranslated chapter, as d2lbook writes one
+        files[f"{folder}/index"] = f"# Chapter {number}\n" if plain else index_text(f"Chapter {number}",
+                                                                                    f"Capítulo {number}")
         sections = []
         for n in range(first, min(first + per_chapter, shape.sections + 1)):
-            files[f"{folder}/section-{n:03d}"] = section_text(n, frameworks)
+            if not shape.d2lbook:
+                files[f"{folder}/section-{n:03d}"] = section_text(n, frameworks)
+            elif plain:
+                files[f"{folder}/section-{n:03d}"] = plain_section_text(n, section_frameworks(n, frameworks))
+            else:
+                files[f"{folder}/section-{n:03d}"] = (section_text(n, section_frameworks(n, frameworks)) + "\n"
+                                                      + bilingual_d2lbook_extras(n))
+            if shape.d2lbook:
+                image = root / "chapters" / folder / "img" / f"section-{n:03d}.svg"
+                image.parent.mkdir(parents=True, exist_ok=True)
+                image.write_text(figure_svg(n), encoding="utf-8")
             sections.append({"file": f"chapters/{folder}/section-{n:03d}"})
         toc_chapters.append({"file": f"chapters/{folder}/index", "sections": sections})
     for name, text in files.items():
         path = root / "chapters" / f"{name}.md"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+    if shape.d2lbook:  # a book brought in as it is has framework gaps: warnings, not errors
+        config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+        config["bookbuild"]["every_framework"] = False
+        (root / "_config.yml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
     toc = {"format": "jb-book", "root": "chapters/index", "options": {"numbered": True}, "chapters": toc_chapters}
     (root / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
     confirm_translations(root)
@@ -228,7 +360,7 @@ def write_book(root: Path, shape: Shape = Shape()) -> list[str]:
 
 def confirm_translations(root: Path) -> None:
     """Record every chapter's translations in its lock file, as `bookbuild confirm` does for an
-    author: the generated book is completely translated."""
+    author: the generated book's translated chapters are completely translated."""
     settings = load_settings(root)
     for path in chapter_files(settings)[0]:
         translation.confirm(read_chapter(path, settings), settings)
@@ -237,11 +369,16 @@ def confirm_translations(root: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("root", type=Path, help="an empty or missing folder")
-    parser.add_argument("--sections", type=int, default=Shape.sections)
+    parser.add_argument("--sections", type=int, default=None, help=f"default {Shape.sections} ({FULL_SIZE.sections} "
+                        "with --full-size)")
+    parser.add_argument("--full-size", action="store_true", help="the shape of a real d2lbook book (FULL_SIZE)")
     args = parser.parse_args()
     if args.root.exists() and any(args.root.iterdir()):
         parser.error(f"{args.root} is not empty")
-    chapters = write_book(args.root, Shape(sections=args.sections))
+    shape = FULL_SIZE if args.full_size else Shape()
+    if args.sections is not None:
+        shape = replace(shape, sections=args.sections)
+    chapters = write_book(args.root, shape)
     print(f"{args.root}: {len(chapters)} chapter files")
 
 

@@ -40,7 +40,8 @@ def write_tiny_book(tmp_path: Path) -> Path:
         framework["requirements"] = str(requirements.relative_to(tmp_path))
         framework["setup"] = f"import random\nrandom.seed(0)\nFRAMEWORK = {name!r}\n"
     (tmp_path / "_config.yml").write_text(yaml.safe_dump(config))
-    (tmp_path / "glossary.yml").write_bytes((REPO / "glossary.yml").read_bytes())
+    for name in ("glossary.yml", "references.bib"):  # the files the book's settings name
+        (tmp_path / name).write_bytes((REPO / name).read_bytes())
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: chapters/part/section\n")
     (tmp_path / "chapters").mkdir()
     return tmp_path

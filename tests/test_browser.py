@@ -327,7 +327,8 @@ TAGGED_EQUATION = re.compile(r'<a id="([^"]+)"></a>\n\$\$.*?\\tag\{([^}]*)\}\$\$
 
 def page_numbers(html: str) -> set[tuple[str, str, str]]:
     """What a page of an edition numbers: each reference (target id, as shown), each labelled
-    equation's number, each entry of a part's table of contents."""
+    equation's number, each entry of a part's table of contents; and each citation (the work's
+    entry on the bibliography page, as shown: "Chen et al., 2015")."""
     article = BeautifulSoup(html, "html.parser").select_one("article")
     found = {("ref", urldefrag(a["href"]).fragment, a.get_text()) for a in article.select("a.reference.internal")
              if a.select_one("span.std-numref") or "#equation-" in a["href"]}
@@ -335,6 +336,8 @@ def page_numbers(html: str) -> set[tuple[str, str, str]]:
               for span in article.select("span.eqno")}
     found |= {("toc", a["href"].removesuffix(".html"), a.get_text())
               for a in article.select(".toctree-wrapper a.reference.internal")}
+    found |= {("cite", urldefrag(a["href"]).fragment, a.get_text()) for a in article.select("a.reference.internal")
+              if urldefrag(a["href"]).url.endswith("/bibliography.html")}
     return found
 
 
@@ -355,7 +358,9 @@ def notebook_numbers(markdown: str, anchors: dict) -> set[tuple[str, str, str]]:
             if child.type == "link_open":
                 href, shown = child.attrs["href"], children[index + 1].content
                 page, fragment = urldefrag(str(href))
-                if fragment:
+                if page.endswith("/bibliography.html"):  # a citation, linked to the online edition's entry
+                    found.add(("cite", fragment, shown))
+                elif fragment:
                     found.add(("ref", target(fragment), shown))
                 elif page.endswith(".ipynb") and "://" not in page:  # not the Binder note's link
                     found.add(("toc", page.removesuffix(".ipynb"), shown))
@@ -441,15 +446,18 @@ def test_screenshots_of_desktop_and_phone(browser: Browser, site: str, lang: str
 
 def test_the_sitemap_lists_every_page_and_each_names_its_published_address(offline: Offline, site: str,
                                                                           settings: Settings) -> None:
-    """sitemap.xml holds the front door and every chapter page of both editions, at html.baseurl;
-    each page, served, says that address is its canonical one."""
+    """sitemap.xml holds the front door and every page of both editions (chapters, the translation
+    status page, the bibliography), at html.baseurl; each page, served, says that address is its
+    canonical one."""
     root = settings.site_url
     response = offline.context.request.get(f"{site}sitemap.xml")
     assert response.status == 200
     locs = [loc.text for loc in ElementTree.fromstring(response.body()).iter(f"{{{SITEMAP}}}loc")]
     assert locs[0] == root and all(loc.startswith(root) for loc in locs)
     built = {path.relative_to(SITE).as_posix() for lang in settings.language_codes
-             for path in (SITE / lang / "chapters").rglob("*.html")}
+             for path in [*(SITE / lang / "chapters").rglob("*.html"), SITE / lang / "translation-status.html",
+                          SITE / lang / "bibliography.html"]}
+    assert all((SITE / page).is_file() for page in built)
     assert {loc.removeprefix(root) for loc in locs[1:]} == built
     for loc in locs:
         page = offline.context.request.get(site + loc.removeprefix(root))

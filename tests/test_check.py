@@ -52,9 +52,10 @@ def test_unknown_framework_and_language_and_cell_for_no_framework(settings):
 
 
 def test_prose_missing_in_one_language_is_a_warning_at_the_passage(settings):
+    # The book asks for every framework, and the fixture's only cell is `#@tab all`.
     assert_reports(diagnostics(settings, "missing-translation.md"), [
-        (1, "chapter has no code cell of its own for 'pytorch'"),
-        (1, "chapter has no code cell of its own for 'tensorflow'"),
+        (1, "no code for 'pytorch': the PyTorch notebook and tabs of this section say so"),
+        (1, "no code for 'tensorflow': the TensorFlow notebook and tabs of this section say so"),
     ])
     assert_reports(diagnostics(settings, "missing-translation.md", warnings=True), [
         (9, "'pt' missing: this 'en' passage has no 'pt' block"),
@@ -79,11 +80,11 @@ def test_paired_blocks_need_the_same_headings_level_by_level(settings):
 
 def test_a_block_without_its_partners_heading_is_reported_once(settings, tmp_path):
     chapter = tmp_path / "missing.md"
-    chapter.write_text(":begin_lang:`en`\n## Model Parameters\nText.\n:end_lang:\n\n"
+    chapter.write_text(":begin_lang:`en`\n# Model Parameters\nText.\n:end_lang:\n\n"
                        ":begin_lang:`pt`\nTexto.\n:end_lang:\n")
     found = [(d.line, d.message) for d in check_book([read_chapter(chapter, settings)], settings) if not d.warning]
     assert found == [(6, "'pt' block has no heading but its 'en' counterpart (line 1) has 1: none against "
-                         "'## Model Parameters'; paired blocks need the same headings")]
+                         "'# Model Parameters'; paired blocks need the same headings")]
 
 
 def test_duplicate_labels_and_dangling_references_across_files(settings):
@@ -108,8 +109,8 @@ def test_misplaced_cells_and_blocks_and_unknown_markers(settings):
         # No complaint about the label at line 21: the misplaced cell at line 3 is the error, and the
         # English heading before it is still there to be named.
         (25, "unknown cell marker #@vary"),
-        (1, "chapter has no code cell of its own for 'mxnet'"),
-        (1, "chapter has no code cell of its own for 'tensorflow'"),
+        (1, "no code for 'mxnet'"),
+        (1, "no code for 'tensorflow'"),
     ])
 
 
@@ -119,7 +120,8 @@ def test_the_command_line_prints_file_line_message_and_fails(tmp_path, settings,
     book = tmp_path / "book"
     (book / "chapters").mkdir(parents=True)
     (book / "_config.yml").write_text((settings.root / "_config.yml").read_text())
-    (book / "glossary.yml").write_text((settings.root / "glossary.yml").read_text())
+    for name in ("glossary.yml", "references.bib"):
+        (book / name).write_text((settings.root / name).read_text())
     (book / "_toc.yml").write_text("format: jb-book\nroot: chapters/bad\n")
     (book / "chapters" / "bad.md").write_text((CHAPTERS / "unknown-names.md").read_text())
     assert main(["--root", str(book), "check"]) == 1
@@ -142,7 +144,8 @@ def test_every_chapter_is_in_the_table_of_contents_and_back(tmp_path, settings):
     book = tmp_path / "book"
     (book / "chapters").mkdir(parents=True)
     (book / "_config.yml").write_text((settings.root / "_config.yml").read_text())
-    (book / "glossary.yml").write_text((settings.root / "glossary.yml").read_text())
+    for name in ("glossary.yml", "references.bib"):
+        (book / name).write_text((settings.root / name).read_text())
     (book / "_toc.yml").write_text("format: jb-book\nroot: chapters/index\nchapters:\n  - file: chapters/gone\n")
     for name in ("index", "forgotten"):
         (book / "chapters" / f"{name}.md").write_text(
@@ -192,7 +195,8 @@ def test_the_command_line_lists_forward_references_and_still_succeeds(tmp_path, 
     book = tmp_path / "book"
     (book / "chapters").mkdir(parents=True)
     (book / "_config.yml").write_text((settings.root / "_config.yml").read_text())
-    (book / "glossary.yml").write_text((settings.root / "glossary.yml").read_text())
+    for name in ("glossary.yml", "references.bib"):
+        (book / name).write_text((settings.root / name).read_text())
     (book / "_toc.yml").write_text("format: jb-book\nroot: chapters/first\nchapters:\n  - file: chapters/second\n")
     for name, text in FORWARD.items():
         (book / "chapters" / name).write_text(text)

@@ -40,11 +40,14 @@ def test_convert_a_plain_d2lbook_file_without_executing(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["--root", str(REPO), "convert", str(source), "--out", str(out), "--lang", "pt", "--no-execute"]) == 0
     written = sorted(str(p.relative_to(out)) for p in out.rglob("*.ipynb"))
-    # No TensorFlow notebook: the file never names TensorFlow, and d2lbook writes none either.
-    assert written == ["pt/mxnet/plain.ipynb", "pt/pytorch/plain.ipynb"]
+    assert written == ["pt/mxnet/plain.ipynb", "pt/pytorch/plain.ipynb", "pt/tensorflow/plain.ipynb"]
     assert code_of(out / "pt/mxnet/plain.ipynb")[1:] == ["a = 1"]  # after the setup cell
     assert code_of(out / "pt/pytorch/plain.ipynb")[1:] == ["b = 2"]
-    assert "2 notebooks written, 0 kernels started" in capsys.readouterr().out
+    # The file never names TensorFlow (d2lbook writes no notebook for it): ours has no code, and says so.
+    assert code_of(out / "pt/tensorflow/plain.ipynb") == []
+    note = json.loads((out / "pt/tensorflow/plain.ipynb").read_text())["cells"][0]["source"]
+    assert "".join(note).startswith("> **Esta seção ainda não tem código TensorFlow.**")
+    assert "3 notebooks written, 0 kernels started" in capsys.readouterr().out
 
 
 def test_convert_a_bilingual_chapter_writes_both_languages(tmp_path):

@@ -57,7 +57,7 @@ def test_the_books_own_chapters_survive_the_round_trip(settings, tmp_path):
 
     book = tmp_path / "book"
     shutil.copytree(settings.root / "chapters", book / "chapters")
-    for name in ("_config.yml", "_toc.yml", "glossary.yml"):
+    for name in ("_config.yml", "_toc.yml", "glossary.yml", "references.bib"):
         shutil.copy(settings.root / name, book / name)
     before = snapshot(book)
     assert main(["--root", str(book), "po", "export"]) == 0
@@ -122,3 +122,33 @@ def test_a_po_file_for_no_chapter_is_refused(rope_book, capsys):
     stray.write_text('msgid ""\nmsgstr ""\n')
     assert main(["--root", str(rope_book), "po", "import", str(stray)]) == 1
     assert "gone.po:1: no chapter chapters/gone.md" in capsys.readouterr().err
+
+
+def test_a_plain_chapters_translation_waits_for_its_language_blocks(tiny_book, capsys):
+    """A plain d2lbook chapter exports as any other; a translation cannot go back into it until it
+    has language blocks (which `bookbuild import` gives it), and the command says how."""
+    (tiny_book / "_toc.yml").write_text("format: jb-book\nroot: chapters/plain\n")
+    chapter = tiny_book / "chapters" / "plain.md"
+    chapter.write_text("# Knots\n\nA knot holds a rope.\n")
+    assert main(["--root", str(tiny_book), "po", "export"]) == 0
+    path = tiny_book / "locale/pt_BR/LC_MESSAGES/plain.po"
+    catalog = polib.pofile(str(path))
+    assert [entry.msgid for entry in catalog] == ["# Knots\n\nA knot holds a rope."]
+    catalog[0].msgstr = "# Nós\n\nUm nó segura uma corda."
+    catalog.save(str(path))
+    before = snapshot(tiny_book)
+    assert main(["--root", str(tiny_book), "po", "import"]) == 1
+    err = capsys.readouterr().err
+    assert "plain.po:" in err and "has no language blocks (a plain d2lbook chapter)" in err, err
+    assert snapshot(tiny_book) == before
+    # As the message says: language blocks first (one per paragraph now), then the translation goes in.
+    assert main(["--root", str(tiny_book), "import", str(chapter), "--out", str(chapter), "--force"]) == 0
+    assert main(["--root", str(tiny_book), "po", "export"]) == 0
+    catalog = polib.pofile(str(path))
+    translated = {"# Knots": "# Nós", "A knot holds a rope.": "Um nó segura uma corda."}
+    for entry in catalog:
+        entry.msgstr = translated[entry.msgid]
+    catalog.save(str(path))
+    assert main(["--root", str(tiny_book), "po", "import"]) == 0
+    text = chapter.read_text()
+    assert ":begin_lang:`pt`\n# Nós" in text and ":begin_lang:`pt`\nUm nó segura uma corda." in text

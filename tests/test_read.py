@@ -232,6 +232,19 @@ def test_a_shared_label_needs_a_heading_in_every_language(settings):
         (9, "label 'sec_x' names a heading in pt but none in en")]
 
 
+def test_a_shared_label_after_a_heading_not_translated_yet_labels_it(settings):
+    """A passage whose translation is not written yet (no 'pt' block at all) is a translation gap,
+    not a label error: the label names the English heading, which the Portuguese edition shows."""
+    text = (":begin_lang:`en`\n# Title\n:end_lang:\n\n:begin_lang:`pt`\n# Título\n:end_lang:\n\n"
+            ":begin_lang:`en`\n## New\nNot translated yet.\n:end_lang:\n\n:label:`sec_new`\n")
+    chapter = read(text, settings)
+    assert chapter.diagnostics == []
+    assert [(t.name, t.line, t.kind) for t in chapter.targets] == [("sec_new", 14, "section")]
+    [heading] = [p for b in chapter.blocks if isinstance(b, Prose) for p in b.parts
+                 if isinstance(p, Heading) and p.level == 2]
+    assert (heading.title, heading.label) == ("New", "sec_new")
+
+
 def test_markdown_it_line_tables_are_built_as_markdown_it_builds_them():
     from markdown_it.rules_block import StateBlock
 

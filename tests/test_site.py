@@ -139,7 +139,8 @@ def test_the_sitemap_lists_every_page_of_every_edition_with_its_translations(set
     assert urls[0].find("s:loc", ns).text == root
     pages = {u.find("s:loc", ns).text: {a.get("hreflang"): a.get("href") for a in u.findall("x:link", ns)}
              for u in urls[1:]}
-    assert len(pages) == len(chapters) * len(settings.languages)
-    page = "chapters/deep-learning-computation/use-gpu.html"
-    assert pages[f"{root}pt/{page}"] == pages[f"{root}en/{page}"] == {"en": f"{root}en/{page}",
-                                                                      "pt-BR": f"{root}pt/{page}"}
+    # Every chapter, the translation status page ("Estado da tradução") and the bibliography.
+    assert len(pages) == (len(chapters) + 2) * len(settings.languages)
+    for page in ("chapters/deep-learning-computation/use-gpu.html", "translation-status.html", "bibliography.html"):
+        assert pages[f"{root}pt/{page}"] == pages[f"{root}en/{page}"] == {"en": f"{root}en/{page}",
+                                                                          "pt-BR": f"{root}pt/{page}"}

@@ -41,6 +41,9 @@ class Report:
     pairs: list[Pair] = field(default_factory=list)  # the pairs built (all, or one shard's)
     removed: list[Path] = field(default_factory=list)  # notebooks that no chapter produces any more
     timings: Timings = field(default_factory=Timings)  # the record the build used and updated
+    # Executed notebooks whose code changed, left as they are by a build that runs no kernel.
+    kept: list[Path] = field(default_factory=list)
+    orphans: list[Path] = field(default_factory=list)  # notebooks no chapter produces, left by such a build
 
 
 @dataclass
@@ -157,29 +160,37 @@ def build_notebooks(chapters: list[Chapter], settings: Settings, out: Path, *, l
     ``out``, each pair's as soon as it is done (see book_notebooks, which takes the same
     ``scheduling`` options). The library comes first: the kernels import it.
 
-    A (chapter, framework) pair whose code fails leaves its earlier notebooks untouched.
+    A (chapter, framework) pair whose code fails leaves its earlier notebooks untouched. Without
+    ``execute_code`` (a preview), a notebook that holds outputs is never replaced by one with
+    fewer: its code changed, and only running it can make it right again (``report.kept``).
     """
     report = Report(library=library.write_library(chapters, settings))
     written: list[tuple[int, int, Path]] = []
 
+    kept: list[tuple[int, int, Path]] = []
+
     def save(pair: Pair, index: int, path: Path, notebook: NotebookNode) -> None:
-        if notebooks.save(notebook, path):
+        if not execute_code and refusals([(path, notebook)]):
+            kept.append((pair.order, index, path))
+        elif notebooks.save(notebook, path):
             written.append((pair.order, index, path))
 
     book_notebooks(chapters, settings, out, report, save, languages=languages, execute_code=execute_code,
                    **scheduling)
     report.written = [path for *_, path in sorted(written)]
+    report.kept = [path for *_, path in sorted(kept)]
     return report
 
 
 def build_book(chapters: list[Chapter], settings: Settings, *, frameworks: Sequence[str] | None = None,
-               shard: Shard | None = None, jobs: int | None = None,
+               shard: Shard | None = None, jobs: int | None = None, execute_code: bool = True,
                show: Callable[..., progress.Display] = progress.Display, log=print) -> Report:
     """notebooks/ from the chapters, with the timings record. A whole build (every framework, no
     shard) also forgets the timings of pairs the book no longer has, and removes the notebooks that
     no chapter produces any more. A shard's build leaves the record as it was, so that every shard
     of one build splits the book the same way; its measurements go with its exported notebooks,
-    and `collect` adds them to the record."""
+    and `collect` adds them to the record. Without ``execute_code`` (a preview) no kernel starts,
+    and nothing is removed: an orphan notebook is only reported (``report.orphans``)."""
     timings = Timings.load(schedule.timings_path(settings))
     whole = frameworks is None and shard is None
     if whole:
@@ -187,8 +198,10 @@ def build_book(chapters: list[Chapter], settings: Settings, *, frameworks: Seque
     if shard:
         timings.path = None
     report = build_notebooks(chapters, settings, settings.notebooks_dir, frameworks=frameworks, shard=shard,
-                             jobs=jobs, timings=timings, show=show, log=log)
-    if whole:
+                             jobs=jobs, timings=timings, show=show, log=log, execute_code=execute_code)
+    if whole and not execute_code:
+        report.orphans = orphan_notebooks(chapters, settings)
+    elif whole:
         report.removed = orphan_notebooks(chapters, settings)
         for orphan in report.removed:
             orphan.unlink()
@@ -295,7 +308,7 @@ def convert_file(path: Path, settings: Settings, out: Path, *, lang: str | None,
     problems = _convert_arguments(path, settings, out, force)
     if problems:
         raise BookError(problems)
-    chapter = read_chapter(path, settings)
+    chapter = read_chapter(path, settings, language=lang)  # a plain file is in --lang, if given
     problems = [d for d in check_chapter(chapter, settings) if not d.warning] if chapter.bilingual \
         else [*chapter.diagnostics, *check_images(chapter, settings)]
     if not chapter.blocks and not problems:

@@ -14,7 +14,7 @@ from bisect import bisect_left
 from dataclasses import replace
 from pathlib import Path
 
-from . import glossary, translation
+from . import bibliography, buildable, glossary, translation
 from .figures import check_figures
 from .library import check_saved_code
 from .model import BookError, Chapter, Diagnostic, OutlineEntry, Target
@@ -66,21 +66,29 @@ def check_chapter(chapter: Chapter, settings: Settings) -> list[Diagnostic]:
     def error(line: int, message: str) -> None:
         found.append(Diagnostic(chapter.path, line, message))
 
-    if not chapter.bilingual:
-        error(1, "chapter has no language blocks: write its prose in :begin_lang:`…` blocks "
-              f"for {', '.join(settings.language_codes)}")
     for heading in chapter.headings:
-        if heading.lang is None:
-            error(heading.line, "heading outside any language block: every language needs its own")
-    has_code = any(chapter.code_cells(f) for f in settings.framework_names)
-    for framework in settings.framework_names:
-        if has_code and not chapter.code_cells(framework):
-            error(1, f"chapter has no code cell of its own for {framework!r}: show every idea in every "
-                  "framework (#@tab all alone does not count, as in d2lbook)")
+        if heading.lang is None and not chapter.plain:
+            error(heading.line, "heading outside any language block: in a chapter with language blocks, "
+                  "every language needs its own")
+    found.extend(framework_gaps(chapter, settings))
     found.extend(check_heading_pairs(chapter, settings))
     found.extend(translation.check_translations(chapter, settings))
     found.extend(check_saved_code(chapter, settings))
     found.extend(check_figures(chapter, settings))
+    return found
+
+
+def framework_gaps(chapter: Chapter, settings: Settings) -> list[Diagnostic]:
+    """A section with code, but none for a framework: legal, and shown to that framework's readers
+    (its notebook and tabs say so); a warning, or an error where the book asks for every framework."""
+    found = []
+    for framework in chapter.framework_gaps(settings.framework_names):
+        named = settings.framework(framework).display_name
+        message = (f"no code for {framework!r}: the {named} notebook and tabs of this section say so "
+                   "(a `#@tab all` cell alone does not count, as in d2lbook)")
+        found.append(Diagnostic(chapter.path, 1, message + ("; bookbuild.every_framework asks for every "
+                                                            "framework" if settings.every_framework else ""),
+                                warning=not settings.every_framework))
     return found
 
 
@@ -196,15 +204,38 @@ def _starts_at(chapter: Chapter, target: Target) -> int:
     return min(named, default=target.line)
 
 
+def reading_order(chapters: list[Chapter], settings: Settings) -> list[Chapter]:
+    """The chapters as _toc.yml orders them, then those it does not list, in the order given: a
+    duplicate label is blamed on the copy a reader meets second. A table of contents that cannot be
+    read (check_toc reports it) leaves the order given."""
+    try:
+        entries = read_toc(settings.root / "_toc.yml", Path("_toc.yml"))
+    except BookError:
+        return chapters
+    exact = {entry.name: index for index, entry in reversed(list(enumerate(entries))) if not entry.glob}
+    patterns = [(index, entry) for index, entry in enumerate(entries) if entry.glob]
+
+    def position(chapter: Chapter) -> int:
+        name = f"chapters/{chapter.name}"
+        if name in exact:
+            return exact[name]
+        return next((index for index, entry in patterns if entry.names(name)), len(entries))
+
+    return sorted(chapters, key=position)  # stable: chapters at the same place keep their order
+
+
 def check_book(chapters: list[Chapter], settings: Settings) -> list[Diagnostic]:
     """Every rule, over every chapter; an empty list means the book can be built."""
     terms = glossary.load(settings)
-    found: list[Diagnostic] = list(terms.problems)
+    works = bibliography.load(settings.root, settings.bibliography)
+    found: list[Diagnostic] = list(terms.problems) + works.problems
     for chapter in chapters:
         found.extend(check_chapter(chapter, settings))
         found.extend(glossary.check_chapter(chapter, settings, terms))
+        if chapter.blocks:
+            found.extend(buildable.check_chapter(chapter, settings, works))
     first_target = {}
-    for chapter in chapters:
+    for chapter in reading_order(chapters, settings):
         for target in chapter.targets:
             if target.name in first_target:
                 path, line = first_target[target.name]

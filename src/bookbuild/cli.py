@@ -32,8 +32,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     for warning in warnings:
         print(warning, file=sys.stderr)
     if warnings:
-        print(f"{len(warnings)} warning{'' if len(warnings) == 1 else 's'} (translation gaps and glossary "
-              "findings; `bookbuild check --strict` fails on them)", file=sys.stderr)
+        print(f"{len(warnings)} warning{'' if len(warnings) == 1 else 's'} (translation gaps, framework gaps and "
+              "glossary findings; `bookbuild check --strict` fails on them)", file=sys.stderr)
     cells = {f: sum(len(c.code_cells(f)) for c in chapters) for f in settings.framework_names}
     varies = sum(1 for c in chapters for b in c.blocks if getattr(b, "varies", False))
     print(f"checked {len(chapters)} chapters: code cells "
@@ -151,11 +151,16 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
     settings = load_settings(args.root)
     frameworks = _frameworks(args, settings) if args.frameworks else None
     report = build_book(read_book(settings), settings, frameworks=frameworks, shard=args.shard, jobs=args.jobs,
-                        show=progress.display)
+                        execute_code=not args.no_execute, show=progress.display)
     for path in report.library:
         print(f"{'wrote' if path.exists() else 'removed'} {path.relative_to(settings.root)} (the book's library)")
     for orphan in report.removed:
         print(f"removed {orphan.relative_to(settings.root)}: no chapter produces it")
+    for orphan in report.orphans:
+        print(f"{orphan.relative_to(settings.root)}: no chapter produces it (`make notebooks` removes it)")
+    for path in report.kept:
+        print(f"{path.relative_to(settings.root)}: kept with its outputs; its code changed, and the preview "
+              "shows the new code without them (`make notebooks` runs it)")
     if args.export:
         copied = collect.export(report.pairs, settings, Path(args.export), report.timings)
         print(f"{len(copied)} notebooks of {len(report.pairs)} (section, framework) pairs copied to "
@@ -229,7 +234,7 @@ def cmd_html(args: argparse.Namespace) -> int:
     from .site import build_site
 
     settings = load_settings(args.root)
-    return build_site(read_book(settings), settings, show=progress.display)
+    return build_site(read_book(settings), settings, preview=args.preview, show=progress.display)
 
 
 def cmd_test_notebooks(args: argparse.Namespace) -> int:
@@ -302,7 +307,8 @@ def make_parser() -> Parser:
     check.add_argument("--references", action="store_true",
                        help="also list every :numref: that points forward in the table of contents")
     check.add_argument("--strict", action="store_true",
-                       help="fail on translation gaps and glossary findings too (also: translation.strict)")
+                       help="fail on translation gaps, framework gaps and glossary findings too (also: "
+                       "translation.strict; bookbuild.every_framework for framework gaps)")
 
     status = command("status", cmd_status, "translation coverage per chapter and language")
     status.add_argument("--json", action="store_true", help="as JSON, for CI and badges")
@@ -328,6 +334,9 @@ def make_parser() -> Parser:
     build = command("notebooks", cmd_notebooks, "write and execute notebooks/ (cached)")
     build.add_argument("frameworks", nargs="*", help="only these frameworks (default: all)")
     _add_scheduling(build, "run")
+    build.add_argument("--no-execute", action="store_true",
+                       help="start no kernel: write every notebook, with the outputs of an earlier run of the "
+                       "same code; an executed notebook whose code changed is kept as it is (a preview)")
     build.add_argument("--export", metavar="DIR", help="also copy the notebooks built into DIR/notebooks/, "
                                                         "for `bookbuild collect` (one folder per shard)")
 
@@ -352,7 +361,9 @@ def make_parser() -> Parser:
     env_path = command("env-python", cmd_env_path, "python of an environment for a requirements file")
     env_path.add_argument("requirements")
 
-    command("html", cmd_html, "build both HTML editions from notebooks/")
+    html = command("html", cmd_html, "build both HTML editions from notebooks/")
+    html.add_argument("--preview", action="store_true",
+                      help="show code that changed since its notebook ran, without outputs, instead of stopping")
 
     nbval = command("test-notebooks", cmd_test_notebooks, "re-run every notebook with nbval")
     nbval.add_argument("frameworks", nargs="*")

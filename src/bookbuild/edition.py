@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from . import bibliography, sphinx_citations
 from .model import Chapter
 from .runlinks import run_links
 from .settings import Settings
@@ -58,17 +59,42 @@ def edition_config(settings: Settings, lang: str, chapters: Sequence[Chapter]) -
     sphinx["bookbuild_texts"] = {key: text(lang, key) for key in PAGE_TEXTS}
     sphinx["bookbuild_run"] = {f"chapters/{chapter.name}": rows for chapter in chapters
                                if (rows := run_links(chapter, lang, settings))}
+    sphinx["bookbuild_gaps"] = {f"chapters/{chapter.name}": gaps for chapter in chapters
+                                if (gaps := chapter.framework_gaps(settings.framework_names))}
+    sphinx["bookbuild_framework_gap"] = text(lang, "framework_gap", framework="{framework}")
     sphinx["bookbuild_toolchain"] = toolchain_fingerprint()
     sphinx["html_extra_path"] = ["_extra"]  # the notebooks readers download, copied as they are
+    # A page's sources are the merged site notebooks, which no reader needs: not copied.
+    sphinx["html_copy_source"] = False
+    # `$$…$$` inside a line of text is display math, as in d2lbook (and in Jupyter).
+    config.setdefault("parse", {})["myst_dmath_double_inline"] = True
+    extensions = config["sphinx"].setdefault("extra_extensions", [])
+    extensions.append("bookbuild.sphinx_warnings")  # a page that warned is read again next time
+    extensions.append("bookbuild.sphinx_links")  # [text](other.md) links to the other chapter's page
+    if settings.bibliography:
+        extensions.append("bookbuild.sphinx_citations")
+        config["bibtex_bibfiles"] = [Path(name).name for name in settings.bibliography]
+        sphinx["bibtex_reference_style"] = sphinx_citations.style_name(lang)
+        sphinx["bibtex_cite_id"] = "cite-{key}"  # bibliography.cite_anchor: the notebooks link there
+        sphinx["bibtex_default_style"] = "plain"
     return config
 
 
-def edition_toc(settings: Settings, lang: str) -> dict:
-    """The book's table of contents, plus an unnumbered last part with the translation status page."""
+def edition_toc(settings: Settings, lang: str, cited: bool = False) -> dict:
+    """The book's table of contents, plus unnumbered last parts: the bibliography, if the chapters
+    cite any work, and the translation status page."""
     toc = yaml.safe_load((settings.root / "_toc.yml").read_text(encoding="utf-8"))
     if "parts" not in toc:
         part = {key: toc.pop(key) for key in ("chapters",) if key in toc}
         toc["parts"] = [{**part, **toc.get("options", {})}] if part else []
+    if cited:
+        toc["parts"].append({"caption": text(lang, "bibliography"), "numbered": False,
+                             "chapters": [{"file": bibliography.PAGE}]})
     toc["parts"].append({"caption": text(lang, "contribute"), "numbered": False,
                          "chapters": [{"file": STATUS_PAGE}]})
     return toc
+
+
+def bibliography_page(lang: str) -> str:
+    """The edition's bibliography: every work the chapters cite (sphinxcontrib-bibtex lists them)."""
+    return f"# {text(lang, 'bibliography')}\n\n```{{bibliography}}\n```\n"

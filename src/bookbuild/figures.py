@@ -9,8 +9,10 @@ An image that holds words can have a variant per language: ``../img/pt/x.svg`` b
 the common image otherwise (``image_path``). The two renderers show it their way: render_jupyter
 carries the image inside the notebook (``data_uri``), render_myst names it in a ``{figure}``.
 
-A missing image is an error at the figure's line, as is (in the book) a figure without a label
-or an alternative text, or outside the language blocks.
+A missing image is an error at its line, in any chapter, figure or not (an ``<img>`` in HTML), as
+is an image outside the book's folder, which the editions cannot copy. In a chapter with language
+blocks, so is a figure without a label or an alternative text, or outside the language blocks; a
+plain d2lbook chapter (no language blocks, no ``:alt:``) keeps its figures as d2lbook writes them.
 """
 
 from __future__ import annotations
@@ -52,29 +54,46 @@ def _parts(chapter: Chapter) -> list[tuple[Prose, Part]]:
     return [(block, part) for block in chapter.blocks if isinstance(block, Prose) for part in block.parts]
 
 
+def _missing(file: Path, source: str, settings: Settings) -> str | None:
+    where = file.resolve()
+    if not where.is_relative_to(settings.root):
+        return f"image {source!r} is outside the book's folder: the editions cannot copy it; move it into the book"
+    if not where.is_file():
+        return f"image {source!r} not found (no file {where.relative_to(settings.root)})"
+    return None
+
+
 def check_images(chapter: Chapter, settings: Settings) -> list[Diagnostic]:
-    """Every figure's image must exist, for each language that shows it. (Any chapter, plain d2lbook
-    files included: a notebook without its image is broken.)"""
-    found = []
+    """Every image must exist, inside the book's folder: a figure's for each language that shows it,
+    and any other image the prose shows. (Any chapter, plain d2lbook files included: a notebook
+    without its image is broken.)"""
+    found: list[Diagnostic] = []
     if chapter.folder is None:
         return found
+    checked = set()
     for block, part in _parts(chapter):
         if not isinstance(part, Figure) or REMOTE.match(part.path):
             continue
+        checked.add((part.path, part.line))
         for lang in [block.lang] if block.lang else settings.language_codes:
-            image = image_path(chapter, part, lang)
-            file = chapter.folder / image
-            if not file.is_file():
-                where = file.resolve()
-                shown = where.relative_to(settings.root) if where.is_relative_to(settings.root) else where
-                found.append(Diagnostic(chapter.path, part.line, f"image {part.path!r} not found (no file {shown})"))
+            if problem := _missing(chapter.folder / image_path(chapter, part, lang), part.path, settings):
+                found.append(Diagnostic(chapter.path, part.line, problem))
                 break
+    for source, line in chapter.images:  # images that are no figure: inline, or <img> in HTML
+        path = source.split("#")[0].split("?")[0]
+        if (source, line) in checked or REMOTE.match(source) or source.startswith("//") or not path:
+            continue
+        file = settings.root / path.lstrip("/") if path.startswith("/") else chapter.folder / path
+        if problem := _missing(file, source, settings):
+            found.append(Diagnostic(chapter.path, line, problem))
     return found
 
 
 def check_figures(chapter: Chapter, settings: Settings) -> list[Diagnostic]:
     """The book's rules for figures: in each language block, with a label and an alternative text."""
     found = check_images(chapter, settings)
+    if chapter.plain:
+        return found  # d2lbook's own figures: one language, no :alt:
     for block, part in _parts(chapter):
         if not isinstance(part, Figure):
             continue

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import yaml
 
+from . import bibliography
+from .edition import STATUS_PAGE
 from .model import Chapter
 from .settings import Settings
 from .texts import text
@@ -24,7 +26,7 @@ def front_page(settings: Settings) -> str:
     return yaml.safe_load((settings.root / "_toc.yml").read_text(encoding="utf-8"))["root"] + ".html"
 
 
-def root_index(settings: Settings) -> str:
+def root_index(settings: Settings, shared: set[str] | frozenset[str] = frozenset()) -> str:
     """The front door of the site: it sends a reader to the edition they read last or, the first
     time, to the first edition their browser's languages ask for; without JavaScript it offers both."""
     codes = [lang.code for lang in settings.languages]
@@ -35,6 +37,8 @@ def root_index(settings: Settings) -> str:
       <em>{html.escape(text(lang.code, "read_edition"))} →</em></a></li>'''
         for lang in settings.languages)
     logo = LOGO.read_text(encoding="utf-8").strip()
+    # The editions' shared static files are published once, at the site's root (publish.py).
+    icon = f"_static/{LOGO.name}" if f"_static/{LOGO.name}" in shared else f"{codes[0]}/_static/{LOGO.name}"
     published = ""  # where the site is published: its address, and each edition's
     if settings.site_url:
         root = html.escape(settings.site_url)
@@ -47,7 +51,7 @@ def root_index(settings: Settings) -> str:
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>{html.escape(" · ".join(lang.title for lang in settings.languages))}</title>{published}
-  <link rel="icon" href="{codes[0]}/_static/bookbuild-logo.svg" type="image/svg+xml">
+  <link rel="icon" href="{icon}" type="image/svg+xml">
   <script>
     (function () {{
       var editions = {json.dumps(codes)};
@@ -95,15 +99,19 @@ XHTML = "http://www.w3.org/1999/xhtml"
 
 
 def sitemap(chapters: Sequence[Chapter], settings: Settings) -> str:
-    """sitemap.xml for the published site: the front page, then every page of every edition, each
-    with its counterparts in the other languages (hreflang alternates). No dates: a rebuild of an
-    unchanged book gives the same bytes."""
+    """sitemap.xml for the published site: the front page, then every page of every edition (the
+    chapters, the translation status page and, when the chapters cite any work, the bibliography),
+    each with its counterparts in the other languages (hreflang alternates). No dates: a rebuild of
+    an unchanged book gives the same bytes."""
     root = settings.site_url
     ET.register_namespace("", SITEMAP)
     ET.register_namespace("xhtml", XHTML)
     urlset = ET.Element(f"{{{SITEMAP}}}urlset")
     ET.SubElement(ET.SubElement(urlset, f"{{{SITEMAP}}}url"), f"{{{SITEMAP}}}loc").text = root
-    for page in sorted(f"chapters/{chapter.name}.html" for chapter in chapters):
+    pages = [f"chapters/{chapter.name}.html" for chapter in chapters] + [f"{STATUS_PAGE}.html"]
+    if settings.bibliography and any(chapter.citations for chapter in chapters):
+        pages.append(f"{bibliography.PAGE}.html")
+    for page in sorted(pages):
         for language in settings.languages:
             url = ET.SubElement(urlset, f"{{{SITEMAP}}}url")
             ET.SubElement(url, f"{{{SITEMAP}}}loc").text = f"{root}{language.code}/{page}"

@@ -54,8 +54,17 @@ class Reference(NamedTuple):
     role: str  # "numref" or "eqref"
 
 
+class Citation(NamedTuple):
+    """``:cite:`key1,key2``` (parenthetical: "(Glorot and Bengio, 2010)") or ``:citet:`key```
+    (textual: "Glorot and Bengio (2010)"), as d2lbook writes them; the keys are the BibTeX file's."""
+
+    keys: tuple[str, ...]
+    line: int
+    textual: bool = False
+
+
 # Markdown with the references split out: ("See ", Reference(...), ".\nMore text.")
-Inline = tuple["str | Reference", ...]
+Inline = tuple["str | Reference | Citation", ...]
 
 
 @dataclass(frozen=True)
@@ -107,13 +116,21 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Rst:
+    """d2lbook's ```` ```eval_rst ```` block: reStructuredText, for Sphinx to read as such."""
+
+    text: str  # the block's content, without its fence
+    line: int  # the opening fence's line
+
+
+@dataclass(frozen=True)
 class Contents:
     """d2lbook's ```` ```toc ```` block: the table of contents of a part (entries from _toc.yml)."""
 
     line: int
 
 
-Part = Markdown | Heading | Equation | Figure | Table | Contents
+Part = Markdown | Heading | Equation | Figure | Table | Rst | Contents
 
 
 @dataclass(frozen=True)
@@ -130,6 +147,16 @@ class Prose:
         return (self.lang is None or self.lang == lang) and (
             self.frameworks is None or framework in self.frameworks
         )
+
+
+
+def fence(info: str, body: str) -> str:
+    """A fenced block whose fence is longer than any backtick run in its body (both renderers
+    write blocks of text they do not control: reStructuredText, say)."""
+    runs = (len(line) - len(line.lstrip("`")) for line in (raw.strip() for raw in body.split("\n")))
+    longest = max(runs, default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}{info}\n{body}\n{ticks}"
 
 
 @dataclass(frozen=True)
@@ -220,6 +247,14 @@ class Chapter:
     lock: object | None = None  # its translation lock, read once by translation.chapter_lock()
     default_framework: str = ""
     named_frameworks: frozenset[str] = frozenset()
+    # Written without language blocks, in one language: a d2lbook chapter whose prose is in the
+    # book's source language (read.py makes each stretch of prose a language block of its own, so
+    # every translation is missing and the editions fall back to it, with notices).
+    plain: bool = False
+    citations: list[Citation] = field(default_factory=list)
+    images: list[tuple[str, int]] = field(default_factory=list)  # every image path the prose shows, and its line
+    directives: list[tuple[str, int]] = field(default_factory=list)  # MyST directives (```{name}) in the prose
+    links: list[tuple[str, int]] = field(default_factory=list)  # `[text](other.md)`: links to chapters
 
     @property
     def folder(self) -> Path | None:
@@ -240,7 +275,17 @@ class Chapter:
 
     @property
     def bilingual(self) -> bool:
-        return any(isinstance(b, Prose) and b.lang is not None for b in self.blocks)
+        """Whether the chapter is written with language blocks (a plain chapter is not)."""
+        return not self.plain and any(isinstance(b, Prose) and b.lang is not None for b in self.blocks)
+
+    @property
+    def has_code(self) -> bool:
+        return any(isinstance(b, Code) for b in self.blocks)
+
+    def framework_gaps(self, frameworks: tuple[str, ...]) -> list[str]:
+        """The frameworks this chapter has no code for, though it has code: its notebooks and tabs
+        for them say so, and `status` counts them."""
+        return [f for f in frameworks if self.has_code and not self.has_framework(f)]
 
     def code_cells(self, framework: str) -> list[Code]:
         if not self.has_framework(framework):

@@ -139,6 +139,11 @@ def plan_chapter(po: polib.POFile, po_shown: Path, chapter: Chapter, settings: S
                                        "English changed after the export): export again and merge"))
             continue
         edit = entry_edit(entry, passage, lang)
+        if edit is not None and chapter.plain:
+            problems.append(Diagnostic(po_shown, entry.linenum, f"{chapter.path} has no language blocks (a plain "
+                                       "d2lbook chapter): give it some first, with `bookbuild import "
+                                       f"{chapter.path} --out {chapter.path} --force`, then import its translation"))
+            break
         if edit is not None:
             plan.edits.append(edit)
             plan.touched.append(key)

@@ -37,6 +37,7 @@ from .files import decode, read_text
 from .model import (
     BookError,
     Chapter,
+    Citation,
     Code,
     Contents,
     Diagnostic,
@@ -50,6 +51,7 @@ from .model import (
     Part,
     Prose,
     Reference,
+    Rst,
     Table,
     Target,
 )
@@ -82,8 +84,15 @@ D2L_CELL_MARKERS = {"save"}  # kept in the code, as d2lbook readers know it
 MARKER = re.compile(r":([a-z_]+):(?:`([^`]*)`)?")
 NEAR_MARKER = re.compile(r":\s*([A-Za-z][A-Za-z_ -]{1,20}?)\s*:\s*(?:`([^`]*)`)?\s*(.*)")
 MARKER_IN_TEXT = re.compile(r":\s?(begin_lang|end_lang|begin_tab|end_tab|label|eqlabel)\s?:")
-ROLE = re.compile(r":(numref|eqref):`([^`]+)`")
-NEAR_ROLE = re.compile(r":\s*(numref|eqref)\s*:\s*`([^`]*)`")
+ROLE = re.compile(r":(numref|eqref|cite|citet):`([^`]+)`")
+NEAR_ROLE = re.compile(r":\s*(numref|eqref|cite|citet)\s*:\s*`([^`]*)`")
+# References that Sphinx resolves inside an ```eval_rst block, to be checked like the others.
+RST_ROLE = re.compile(r":(numref|ref|eq|cite(?::\w+)?):`(?:[^`<]*<)?([^`>]+)>?`")
+MD_LINK = re.compile(r"(?![a-z][\w+.-]*:)[^#?]+\.md(#.*)?")  # a relative link to a markdown file
+PANDOC_FENCE = re.compile(r"\{\s*\.([\w+-]+)[^}]*\}")  # ```{.json .output n=2}
+# A label on the line of what it names (`![…](…) :label:`fig_x``), as some books write it.
+TRAILING_LABEL = re.compile(r"\s+:(label|eqlabel):`([^`]+)`\s*$")
+HTML_IMAGE = re.compile(r"<img\b[^>]*\bsrc=[\"']([^\"']+)[\"']")
 CODE_INFO = re.compile(r"\{\.python\s+\.input\b[^}]*\}")
 TAB_LINE = re.compile(r"# *@tab +([\w, ]+)")  # d2lbook's own patterns, so that cells go where
 TAB_MAGIC = re.compile(r"%%tab +([\w, ]+)")  # d2lbook puts them
@@ -264,6 +273,10 @@ class _Reader:
     items: list[_Block | Code] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
     references: list[Reference] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+    images: list[tuple[str, int]] = field(default_factory=list)
+    directives: list[tuple[str, int]] = field(default_factory=list)  # ```{name} fences: MyST directives
+    links: list[tuple[str, int]] = field(default_factory=list)  # links to other chapters' files
     headings: list[OutlineEntry] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     lang: tuple[str, int] | None = None  # open language block: code and line
@@ -381,10 +394,16 @@ class _Reader:
         if kind == "heading_open":
             level = int(first.tag[1])
             title = tokens[1].content.strip()
+            label = self.trailing_label(lines, heading=True) if first.markup.startswith("#") else None
+            if label:  # `## Title :label:`sec_x``
+                lines = [lines[-1][:label.start()]]
+                title = TRAILING_LABEL.sub("", title).strip()
             index = block.add(Heading(self.inline(lines, start), level, title, start + 1))
             self.headings.append(OutlineEntry(start + 1, block.lang, level, title))
             self.slots[block.lang] = _Slot(block, index, "section")
-            self.check_text(tokens[1].content, start)
+            self.check_text(TRAILING_LABEL.sub("", tokens[1].content) if label else tokens[1].content, start)
+            if label:
+                self.marker(MarkerLine(label[1], label[2]), start + 1)
         elif kind == "paragraph_open":
             self.paragraph(block, tokens[1].content, lines, start)
         elif kind == "table_open":
@@ -406,7 +425,17 @@ class _Reader:
             self.fence(first, start, end)
             if first.info.strip() == "toc":  # d2l's ```toc list: Jupyter Book's table of contents
                 block.add(Contents(start + 1))
+            elif first.info.strip() == "eval_rst":  # reStructuredText, for Sphinx (see rst.py)
+                block.add(Rst(first.content.rstrip("\n"), start + 1))
+                self.rst_references(first.content, start + 1)
+            elif (attributes := PANDOC_FENCE.fullmatch(first.info.strip())) and len(lines) > 1:
+                # ```{.python} (pandoc's attributes, which d2lbook reads): a plain block of that language;
+                # MyST would take `{.python}` for the name of a directive.
+                fence_line = lines[0][:len(lines[0]) - len(lines[0].lstrip())] + first.markup + attributes[1]
+                block.add(Markdown(("\n".join([fence_line, *lines[1:]]),)))
             else:
+                if first.info.startswith("{") and (directive := first.info[1:].partition("}")[0].strip()):
+                    self.directives.append((directive, start + 1))
                 block.add(Markdown(("\n".join(lines),)))
         elif kind in ("code_block", "hr"):
             block.add(Markdown(("\n".join(lines),)))
@@ -416,11 +445,22 @@ class _Reader:
             self.container(tokens)
             block.add(Markdown(self.inline(lines, start, self.verbatim_lines(tokens))))
 
+    def rst_references(self, text: str, start: int) -> None:
+        """The references and citations of an eval_rst block, so that check finds their targets."""
+        for match in RST_ROLE.finditer(text):
+            line = start + 1 + text.count("\n", 0, match.start())
+            if match[1].startswith("cite"):
+                self.citations.append(Citation(tuple(k.strip() for k in match[2].split(",") if k.strip()), line))
+            elif match[1] in ("numref", "eq"):
+                role = "numref" if match[1] == "numref" else "eqref"
+                self.references.append(Reference(match[2].strip(), line, role))
+
     def html(self, block: _Block, lines: list[str], start: int) -> None:
         """An HTML block takes every line up to the next blank one, in MyST too: a marker there
         is an error. It is still read as a marker, so that one mistake gives one message."""
         first = 0
         for index, line in enumerate(lines):
+            self.images.extend((image[1], start + index + 1) for image in HTML_IMAGE.finditer(line))
             if (marker := parse_marker(line)) and not marker.problem:
                 number = start + index + 1
                 self.error(number, f"marker :{marker.name}: inside an HTML block, which takes every line "
@@ -433,6 +473,10 @@ class _Reader:
             self.current_prose(start + first + 1).add(Markdown(("\n".join(lines[first:]),)))
 
     def paragraph(self, block: _Block, content: str, lines: list[str], start: int) -> None:
+        label = self.trailing_label(lines)
+        if label:  # `![…](…) :label:`x``: the figure or equation without it, then the label
+            lines = [*lines[:-1], lines[-1][:label.start()]]
+            content = "\n".join(line.strip() for line in lines)
         stripped = content.strip()
         if stripped.startswith("![") and (image := _single_image(stripped)):
             path = image.attrGet("src") or ""
@@ -441,15 +485,58 @@ class _Reader:
                           self.inline(caption.split("\n"), start, record=False), start + 1)
             slot = self.slots[block.lang] = _Slot(block, block.add(part), "figure")
             self.figures = [slot]
+        elif any(line.lstrip().startswith("$$") for line in lines):
+            self.math_paragraph(block, lines, start)
         else:
-            if stripped.startswith("$$") and "$$" not in stripped[2:]:
-                self.error(start + 1, "display equation is never closed (no closing $$)")
             inline = self.inline(lines, start)
             caption = stripped.startswith(":") and isinstance(inline[0], str)
             index = block.add(Markdown(inline), merge=not caption)  # a table's caption stays apart
             if caption:
                 self.caption = (block, index, (inline[0].lstrip()[1:], *inline[1:]))
         self.check_text(content, start)
+        if label:
+            self.marker(MarkerLine(label[1], label[2]), start + len(lines))
+
+    @staticmethod
+    def trailing_label(lines: list[str], heading: bool = False) -> re.Match[str] | None:
+        """A label at the end of a heading's, a figure's or an equation's last line, which d2lbook
+        readers accept; anywhere else it is an error (check_text reports it)."""
+        found = TRAILING_LABEL.search(lines[-1])
+        if not found or not _outside_code(lines[-1], found[1]):
+            return None
+        before = "\n".join([*lines[:-1], lines[-1][:found.start()]]).strip()
+        if heading:
+            return found if found[1] == "label" else None
+        if found[1] == "eqlabel":
+            return found if before.endswith("$$") else None
+        return found if before.startswith("![") and _single_image(before) else None
+
+    def math_paragraph(self, block: _Block, lines: list[str], start: int) -> None:
+        """A paragraph with ``$$`` lines in it: d2lbook (and pandoc) read each ``$$ … $$`` as a display
+        equation, MyST as text. Each becomes an Equation, with blank lines around it in the
+        rendered markdown, so that MyST and Jupyter see what d2lbook saw."""
+        index, text = 0, 0  # the next line to read; where the pending prose began
+        equation = None
+        while index < len(lines):
+            opening = lines[index].lstrip()
+            if not opening.startswith("$$"):
+                index += 1
+                continue
+            closing = index if "$$" in opening[2:] else next(
+                (n for n in range(index + 1, len(lines)) if "$$" in lines[n]), None)
+            if closing is None:
+                self.error(start + index + 1, "display equation is never closed (no closing $$)")
+                break
+            if index > text:  # the prose before it, ending in a blank line
+                block.add(Markdown(self.inline([*lines[text:index], ""], start + text)))
+            equation = block.add(Equation("\n".join(lines[index:closing + 1]), start + index + 1))
+            index = text = closing + 1
+            if index < len(lines):
+                block.add(Markdown(("",)), merge=False)  # the blank line after it
+                equation = None
+        if text < len(lines):
+            block.add(Markdown(self.inline(lines[text:], start + text)))
+        self.equation = _Slot(block, equation, "equation") if equation is not None else None
 
     def fence(self, token: Token, start: int, end: int) -> bool:
         """Whether a fence is closed; it must be, and must not hold the opening of another one:
@@ -494,29 +581,53 @@ class _Reader:
 
     def inline(self, lines: list[str], start: int, verbatim: set[int] | frozenset[int] = frozenset(),
                record: bool = True) -> Inline:
-        """Lines as markdown, with their :numref: and :eqref: references as data (and in the
-        chapter's list of references, if ``record``)."""
+        """Lines as markdown, with their :numref:, :eqref: and :cite: roles as data (and in the
+        chapter's lists of references and citations, if ``record``)."""
         text = "\n".join(lines)
-        if "ref" not in text:
+        if record and ("](" in text or "<img" in text):
+            self.images_in(lines, start, verbatim)
+        if "ref" not in text and ":cite" not in text:
             return (text,)
         if verbatim and any(n in verbatim for n in range(start, start + len(lines))):
-            return _join(*(self.inline([line], number) if number not in verbatim else (line,)
+            return _join(*(self.inline([line], number, record=record) if number not in verbatim else (line,)
                            for number, line in enumerate(lines, start=start)), separator="\n")
-        pieces: list[str | Reference] = []
+        pieces: list[str | Reference | Citation] = []
         position = 0
         for match in ROLE.finditer(text):
-            reference = Reference(match[2].strip(), start + 1 + text.count("\n", 0, match.start()), match[1])
-            pieces += [text[position:match.start()], reference]
-            if record:
-                self.references.append(reference)
+            line = start + 1 + text.count("\n", 0, match.start())
+            piece: Reference | Citation
+            if match[1].startswith("cite"):
+                keys = tuple(key.strip() for key in match[2].split(",") if key.strip())
+                piece = Citation(keys, line, textual=match[1] == "citet")
+                if record:
+                    self.citations.append(piece)
+            else:
+                piece = Reference(match[2].strip(), line, match[1])
+                if record:
+                    self.references.append(piece)
+            pieces += [text[position:match.start()], piece]
             position = match.end()
         pieces.append(text[position:])
-        written = text.count("numref") + text.count("eqref")  # more than the references: a near miss
+        written = text.count("numref") + text.count("eqref") + text.count(":cite")  # more: a near miss
         for near in NEAR_ROLE.finditer(text) if record and written > (len(pieces) - 1) // 2 else ():
             if not ROLE.fullmatch(near[0]):
                 self.error(start + 1 + text.count("\n", 0, near.start()),
                            f"malformed reference {near[0]!r}: did you mean :{near[1]}:`{near[2].strip()}`?")
         return tuple(piece for piece in pieces if piece.__class__ is not str or piece) or ("",)
+
+    def images_in(self, lines: list[str], start: int, verbatim: set[int] | frozenset[int] = frozenset()) -> None:
+        """Every image the lines show (markdown or HTML), and every link to another chapter's file
+        (`[text](other.md)`), for check to find their files."""
+        for number, line in enumerate(lines, start=start + 1):
+            if number - 1 in verbatim or ("](" not in line and "<img" not in line):
+                continue
+            for child in PARSER.parseInline(line)[0].children or []:
+                if child.type == "image":
+                    self.images.append((str(child.attrGet("src") or ""), number))
+                elif child.type == "html_inline" and (image := HTML_IMAGE.search(child.content)):
+                    self.images.append((image[1], number))
+                elif child.type == "link_open" and MD_LINK.fullmatch(href := str(child.attrGet("href") or "")):
+                    self.links.append((href, number))
 
     def check_text(self, content: str, start: int) -> None:
         """A marker inside a line of text (outside code) is a mistake: it would show as text."""
@@ -631,8 +742,11 @@ class _Reader:
             self.error(number, f"label {name!r} names nothing: put it right after a heading, a figure or a table")
             return
         if not self.lang and None not in self.slots and set(self.slots) <= set(self.settings.language_codes):
-            missing = [code for code in self.settings.language_codes if code not in self.slots]
-            if missing and len(missing) < len(self.settings.language_codes):
+            # A language whose block is not there at all is a translation not written yet (a gap,
+            # which the editions fill from the source language): the label is the heading's there too.
+            written = {code for code, _ in self.language_runs[-1]} if self.language_runs else set()
+            missing = [code for code in self.settings.language_codes if code not in self.slots and code in written]
+            if missing:
                 self.error(number, f"label {name!r} names a heading in {', '.join(sorted(set(self.slots) - {None}))} "
                            f"but none in {', '.join(missing)}")
         for slot in slots:
@@ -822,8 +936,39 @@ def select_branches(lines: list[str], framework: str) -> str:
     return "\n".join(kept)
 
 
-def read_chapter(path: Path, settings: Settings, text: str | None = None) -> Chapter:
-    """Read one chapter. Its problems land in ``chapter.diagnostics``; nothing is raised."""
+def _plain_language_blocks(reader: _Reader, language: str) -> None:
+    """A chapter without language blocks is in one language: each stretch of its prose (between
+    code cells) becomes a language block of that language, as if it were written in one, so that
+    translation states, fallback and status treat it like any passage whose translations are missing."""
+    groups: list[list[_Block]] = []
+    following: list[int] = []  # the line of what comes after each group
+    previous = None
+    for item in reader.items:
+        if isinstance(item, _Block):
+            if previous is None:
+                groups.append([])
+                following.append(len(reader.lines) + 1)
+            groups[-1].append(item)
+            previous = item
+        else:
+            if previous is not None:
+                following[-1] = item.line
+            previous = None
+    for number, (group, end) in enumerate(zip(groups, following, strict=True)):
+        first = group[0].line
+        body = [line for line in reader.lines[first - 1:end - 1] if not parse_marker(line)]
+        while body and not body[-1].strip():
+            body.pop()
+        for item in group:
+            item.lang, item.block = language, len(reader.language_blocks)
+        reader.language_blocks.append(LanguageBlock(lang=language, line=first, end=end, text="\n".join(body),
+                                                    run=number))
+
+
+def read_chapter(path: Path, settings: Settings, text: str | None = None, language: str | None = None) -> Chapter:
+    """Read one chapter. Its problems land in ``chapter.diagnostics``; nothing is raised.
+
+    A chapter without language blocks is in ``language`` (by default the book's source language)."""
     absolute = path.resolve()
     # Errors name the file as an author types it: relative to the book's root where it lies there.
     shown = absolute.relative_to(settings.root) if absolute.is_relative_to(settings.root) else path
@@ -845,6 +990,9 @@ def read_chapter(path: Path, settings: Settings, text: str | None = None) -> Cha
     finally:
         if collecting:
             gc.enable()
+    if not reader.language_runs and any(isinstance(item, _Block) for item in reader.items):
+        chapter.plain = True
+        _plain_language_blocks(reader, language or settings.source_language)
     chapter.blocks = [
         item if isinstance(item, Code) else Prose(tuple(item.parts), item.line, item.lang, item.frameworks, item.block)
         for item in reader.items
@@ -853,5 +1001,7 @@ def read_chapter(path: Path, settings: Settings, text: str | None = None) -> Cha
     chapter.language_runs, chapter.diagnostics = reader.language_runs, reader.diagnostics
     chapter.language_blocks = reader.language_blocks
     chapter.named_frameworks = frozenset(reader.named_frameworks)
+    chapter.citations, chapter.images, chapter.directives = reader.citations, reader.images, reader.directives
+    chapter.links = reader.links
     return chapter
 

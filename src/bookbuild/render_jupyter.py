@@ -14,7 +14,12 @@ crossref.py computes by Sphinx's rules:
   carried inside the cell as a ``data:`` URI, with its alternative text, and its numbered caption.
   Not a relative path, nor a cell attachment: Colab shows neither (its issue 3836 on attachments),
   and a downloaded notebook travels alone;
-- d2lbook's ```` ```toc ```` block is the list of the part's sections, numbered and linked.
+- d2lbook's ```` ```toc ```` block is the list of the part's sections, numbered and linked;
+- a citation is written as the editions' bibliography style words it, "(Glorot and Bengio, 2010)",
+  linked to the work's entry on the online edition's bibliography page;
+- d2lbook's ```` ```eval_rst ```` block is its HTML where docutils renders it alone (a table, a
+  list), or else its source in a code block;
+- a framework the section has no code for gets a note saying so, and where the examples are.
 
 Where a link leads depends on where the notebook is read (``Links``):
 
@@ -45,12 +50,28 @@ from docutils.nodes import make_id
 from nbformat import NotebookNode
 from packaging.utils import canonicalize_name
 
-from . import translation
+from . import bibliography, rst, translation
 from .crossref import Anchor, Numbering
 from .figures import REMOTE, data_uri, image_path
 from .files import notebook_path
 from .library import depends_on_library
-from .model import MISSING, Chapter, Code, Contents, Equation, Figure, Heading, Inline, Markdown, Part, Prose, Table
+from .model import (
+    MISSING,
+    Chapter,
+    Citation,
+    Code,
+    Contents,
+    Equation,
+    Figure,
+    Heading,
+    Inline,
+    Markdown,
+    Part,
+    Prose,
+    Rst,
+    Table,
+    fence,
+)
 from .notebooks import (
     LANGUAGE_INFO,
     LANGUAGE_VARIABLE,
@@ -90,6 +111,7 @@ class _Page:
     numbering: Numbering
     links: Links
     settings: Settings
+    works: dict[str, bibliography.Work]  # the works the book's BibTeX files list, by key
 
     def link(self, chapter: str, label: str | None = None, kind: str = "section") -> str | None:
         """Where a link to a chapter (at a label of ``kind``) leads from this notebook: within it,
@@ -124,11 +146,18 @@ class _Page:
         href = self.link(anchor.chapter, anchor.label, anchor.kind)
         return f"[{shown}]({href})" if href else shown
 
+    def citation(self, citation: Citation, words: str) -> str:
+        """"(Glorot and Bengio, 2010)", linked to the work on the online edition's bibliography page
+        (a notebook has no bibliography of its own); unlinked where the site has no address."""
+        site = self.links.online or self.settings.site_url
+        page = f"{site}{self.lang}/{bibliography.PAGE}.html" if site else None
+        return bibliography.plain_citation(list(citation.keys), citation.textual, words, self.works, page)
+
 
 def render_inline(inline: Inline, page: _Page, words: str) -> str:
     anchors = page.numbering.anchors
-    return "".join(piece if isinstance(piece, str) else
-                   page.reference(anchors.get(piece.name), piece.name, piece.role, words) for piece in inline)
+    return "".join(piece if isinstance(piece, str) else page.citation(piece, words) if isinstance(piece, Citation)
+                   else page.reference(anchors.get(piece.name), piece.name, piece.role, words) for piece in inline)
 
 
 def html_anchor(label: str) -> str:
@@ -164,6 +193,8 @@ def render_part(part: Part, page: _Page, words: str) -> str:
         title = f"*{text(words, 'table_reference', number=number)}* {caption}" if number else caption
         anchor = html_anchor(part.label) + "\n" if part.label else ""
         return f"{anchor}{title}\n\n{table}"
+    if isinstance(part, Rst):
+        return rst.to_html(part.text) or fence("rst", part.text)
     return render_contents(part, page)
 
 
@@ -222,6 +253,13 @@ def translation_notice(state: str, text_lang: str, lang: str, settings: Settings
         return note, ""
     tag = settings.language(text_lang).tag
     return f'{note}\n\n<div lang="{tag}">', "</div>"
+
+
+def framework_gap_note(chapter: Chapter, lang: str, framework: Framework, settings: Settings) -> str:
+    """What a notebook says for a framework its section has no code for, and where the code is."""
+    others = [settings.framework(f).display_name for f in settings.framework_names if chapter.has_framework(f)]
+    listed = others[0] if len(others) == 1 else f"{', '.join(others[:-1])} {text(lang, 'citation_and')} {others[-1]}"
+    return "> " + text(lang, "framework_gap_notebook", framework=framework.display_name, others=listed)
 
 
 # -- the setup cell ----------------------------------------------------------------------------
@@ -326,7 +364,8 @@ def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: S
                   numbering: Numbering | None = None, links: Links = CHECKOUT) -> NotebookNode:
     """The notebook of one language and framework, without outputs. ``numbering`` numbers the
     book's labels, so that references read "Section 1.2" as in the HTML (see crossref)."""
-    page = _Page(chapter, lang, framework.name, numbering or Numbering(), links, settings)
+    works = bibliography.load(settings.root, settings.bibliography).works if chapter.citations else {}
+    page = _Page(chapter, lang, framework.name, numbering or Numbering(), links, settings, works)
     cells: list[NotebookNode] = []
     prose: list[str] = []
     shown = translation.edition_blocks(chapter, lang, settings)
@@ -344,6 +383,8 @@ def make_notebook(chapter: Chapter, lang: str, framework: Framework, settings: S
             cells.append(new_cell("markdown", "\n\n".join(prose)))
             prose.clear()
 
+    if framework.name in chapter.framework_gaps(settings.framework_names):
+        cells.append(new_cell("markdown", framework_gap_note(chapter, lang, framework, settings)))
     if chapter.code_cells(framework.name):
         if not framework.colab:
             cells.append(new_cell("markdown", colab_note(chapter, lang, framework, settings)))

@@ -3,23 +3,40 @@ outputs of the executed notebooks.
 
 Each page of an edition is one "site notebook": the edition's prose as MyST, so that Sphinx
 resolves the references and numbers the headings, figures, tables and labelled equations itself
-(``{numref}``, ``{eq}``, ``(label)=`` targets, ``{figure}`` and ``{table}`` directives), and every
+(``{numref}``, ``{eq}``, ``(label)=`` targets, ``{figure}`` and ``{table}`` directives), cites the
+bibliography through sphinxcontrib-bibtex (``{cite:p}``), hands d2lbook's ``eval_rst`` blocks to
+Sphinx as reStructuredText (``{eval-rst}``), and every
 framework's code cells with the outputs of the committed notebooks, tagged for `sphinx_tabs`, which
 groups them into synchronised tab sets. The reader notebooks' markdown is never read back: the
-outputs are all the site takes from them. Nothing is executed here.
+outputs are all the site takes from them. Nothing is executed here. In a preview, a cell whose code
+changed since its notebook was executed is shown without outputs.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
 from nbformat import NotebookNode
 
 from . import notebooks, translation
 from .figures import image_path
 from .files import notebook_path
-from .model import Chapter, Code, Equation, Figure, Heading, Inline, Markdown, Part, Prose, Table
+from .model import (
+    Chapter,
+    Citation,
+    Code,
+    Equation,
+    Figure,
+    Heading,
+    Inline,
+    Markdown,
+    Part,
+    Prose,
+    Reference,
+    Rst,
+    Table,
+    fence,
+)
 from .settings import Settings
 from .texts import text
 
@@ -30,9 +47,14 @@ class StaleNotebook(Exception):
     pass
 
 
+def myst_piece(piece: Reference | Citation) -> str:
+    if isinstance(piece, Citation):
+        return f"{{cite:{'t' if piece.textual else 'p'}}}`{','.join(piece.keys)}`"
+    return f"{{{ROLES[piece.role]}}}`{piece.name}`"
+
+
 def myst_inline(inline: Inline) -> str:
-    return "".join(piece if isinstance(piece, str) else f"{{{ROLES[piece.role]}}}`{piece.name}`"
-                   for piece in inline)
+    return "".join(piece if isinstance(piece, str) else myst_piece(piece) for piece in inline)
 
 
 def myst(part: Part, image: str | None = None) -> str:
@@ -53,6 +75,8 @@ def myst(part: Part, image: str | None = None) -> str:
         title = f" {myst_inline(part.caption)}" if part.caption else ""
         options = [f":name: {part.label}"] if part.label else []
         return "\n".join([f"```{{table}}{title}", *options, "", myst_inline(part.inline), "```"])
+    if isinstance(part, Rst):
+        return fence("{eval-rst}", part.text)
     return "```{tableofcontents}\n```"
 
 
@@ -115,27 +139,32 @@ def translation_notice(state: str, text_lang: str, lang: str, settings: Settings
             "```{translation-end}\n```")
 
 
-def executed_cells(chapter: Chapter, lang: str, settings: Settings) -> dict[str, dict[int, NotebookNode]]:
-    """Per framework, the committed notebook's executed code cells, by the id of the model's code
-    block; StaleNotebook where a notebook is missing or holds other code than the chapter."""
-    executed = {}
-    for framework in settings.frameworks:
-        cells = chapter.code_cells(framework.name)
-        if not cells:
-            continue
-        path = notebook_path(settings.notebooks_dir, lang, framework.name, chapter)
-        stored = notebooks.load(path)
-        code = [c for c in stored.cells if c.cell_type == "code"][1:] if stored else []
-        if [c.source for c in code] != [b.source for b in cells]:
-            shown = path.relative_to(settings.root) if path.is_relative_to(settings.root) else Path(path)
-            raise StaleNotebook(f"{shown} is missing or stale: run `make notebooks`")
-        executed[framework.name] = dict(zip((id(b) for b in cells), code, strict=True))
-    return executed
+def stored_cells(chapter: Chapter, framework: str, lang: str, settings: Settings,
+                 preview: bool) -> dict[int, NotebookNode | None]:
+    """The committed notebook's code cells, by the id of the model's code block they hold the
+    outputs of. A notebook missing or holding other code than the chapter is stale: an error
+    (StaleNotebook), except in a preview, where a changed cell has no outputs and the others keep theirs."""
+    cells = chapter.code_cells(framework)
+    path = notebook_path(settings.notebooks_dir, lang, framework, chapter)
+    stored = notebooks.load(path)
+    code = [c for c in stored.cells if c.cell_type == "code"][1:] if stored else []
+    if [c.source for c in code] == [b.source for b in cells]:
+        return dict(zip((id(b) for b in cells), code, strict=True))
+    if not preview:
+        shown = path.relative_to(settings.root) if path.is_relative_to(settings.root) else Path(path)
+        raise StaleNotebook(f"{shown} is missing or stale: run `make notebooks` "
+                            "(or `make preview`, which runs no code)")
+    by_source: dict[str, list[NotebookNode]] = {}
+    for cell in code:
+        by_source.setdefault(cell.source, []).append(cell)
+    return {id(b): (by_source[b.source].pop(0) if by_source.get(b.source) else None) for b in cells}
 
 
-def site_notebook(chapter: Chapter, lang: str, settings: Settings) -> NotebookNode:
-    """One page of one edition: the language's prose and every framework's executed cells."""
-    executed = executed_cells(chapter, lang, settings)
+def site_notebook(chapter: Chapter, lang: str, settings: Settings, preview: bool = False) -> NotebookNode:
+    """One page of one edition: the language's prose and every framework's executed cells (in a
+    ``preview``, a cell whose code changed since its notebook was executed has no outputs)."""
+    executed = {framework: stored_cells(chapter, framework, lang, settings, preview)
+                for framework in settings.framework_names if chapter.code_cells(framework)}
     cells: list[NotebookNode] = []
     markdown: list[str] = []
     pending_code: list[Code] = []
@@ -160,18 +189,19 @@ def site_notebook(chapter: Chapter, lang: str, settings: Settings) -> NotebookNo
         nonlocal group_number
         close_notice()
         if markdown:
-            cells.append(nbformat.v4.new_markdown_cell("\n\n".join(markdown)))
+            cells.append(notebooks.new_cell("markdown", "\n\n".join(markdown)))
             markdown.clear()
         for group in code_groups(pending_code, list(executed)):
             group_number += 1
             solution = any(block.solution for _, block in group)
             for framework, block in sorted(group, key=lambda item: settings.framework_names.index(item[0])):
                 stored = executed[framework][id(block)]
-                cell = nbformat.v4.new_code_cell(block.source, outputs=stored.outputs,
-                                                 execution_count=stored.execution_count)
+                cell = notebooks.new_cell("code", block.source)
+                if stored is not None:
+                    cell.outputs, cell.execution_count = stored.outputs, stored.execution_count
                 cell.metadata["tags"] = [f"fw-{framework}", f"group-{group_number}"] + (
                     ["solution"] if solution else [])
-                if alt := image_description(stored.outputs):
+                if stored is not None and (alt := image_description(stored.outputs)):
                     cell.metadata["mystnb"] = {"image": {"alt": alt}}
                 cells.append(cell)
         pending_code.clear()

@@ -17,9 +17,15 @@ DOWNLOADS = "notebooks"
 
 def run_links(chapter: Chapter, lang: str, settings: Settings) -> list[dict[str, str]]:
     """Per framework with code on the page: where its committed notebook opens (Colab, Binder) and
-    where the edition serves it for download; a note instead of Colab where Colab cannot run it."""
+    where the edition serves it for download; a note instead of Colab where Colab cannot run it,
+    and instead of every link where the section has no code for the framework."""
     rows = []
+    gaps = chapter.framework_gaps(settings.framework_names)
     for framework in settings.frameworks:
+        if framework.name in gaps:  # no links to a notebook without code: the row says why
+            rows.append({"framework": framework.name, "label": framework.display_name,
+                         "gap": text(lang, "framework_gap", framework=framework.display_name)})
+            continue
         if not chapter.code_cells(framework.name):
             continue
         path = notebook_path(Path("notebooks"), lang, framework.name, chapter).as_posix()

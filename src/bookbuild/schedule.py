@@ -67,10 +67,10 @@ class Pair:
 
 
 def book_pairs(chapters: Sequence[Chapter], settings: Settings, frameworks: Sequence[str] | None = None) -> list[Pair]:
-    """Every pair that has notebooks, in book order; ``frameworks`` keeps only those frameworks."""
+    """Every pair that has notebooks, in book order; ``frameworks`` keeps only those frameworks.
+    Every section has a notebook for every framework: one it has no code for says so (a framework gap)."""
     chosen = [f for f in settings.frameworks if frameworks is None or f.name in frameworks]
-    pairs = [(chapter, framework) for chapter in chapters for framework in chosen
-             if chapter.has_framework(framework.name)]
+    pairs = [(chapter, framework) for chapter in chapters for framework in chosen]
     return [Pair(chapter, framework, order) for order, (chapter, framework) in enumerate(pairs)]
 
 

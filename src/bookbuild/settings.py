@@ -93,6 +93,10 @@ class Settings:
     source_language: str = "en"  # the language the book is written in; the others translate it
     strict: bool = False  # translation gaps and glossary findings fail `check`, as `check --strict` does
     glossary: Path | None = None  # English term → approved translations (see glossary.py)
+    # A section with code but none for some framework is a framework gap: a warning, shown to
+    # readers; with every_framework (and in a strict check) an error.
+    every_framework: bool = False
+    bibliography: tuple[str, ...] = ()  # the BibTeX files (bibtex_bibfiles), relative to the root
     library: Library = Library(name="dlbook", path="lib")
 
     @cached_property
@@ -149,6 +153,8 @@ SCHEMA = {
     "type": "object",
     "required": ["repository", "bookbuild"],
     "properties": {
+        # Jupyter Book's own key for the BibTeX files that :cite: draws on (sphinxcontrib-bibtex).
+        "bibtex_bibfiles": {"oneOf": [TEXT, {"type": "array", "items": TEXT, "minItems": 1}]},
         "repository": {
             "type": "object",
             "required": ["url", "branch"],
@@ -172,6 +178,7 @@ SCHEMA = {
                 },
                 "default_tab": TEXT,
                 "timeout": {"type": "integer", "minimum": 1},
+                "every_framework": {"type": "boolean"},
                 "library": {
                     "type": "object",
                     "required": ["name", "path"],
@@ -348,8 +355,12 @@ def load_settings(root: Path | str = ".") -> Settings:
         raise ConfigError([config.diagnostic(["bookbuild", "translation", "source"], (
             f"bookbuild.translation.source is {source!r}, not one of the languages ({', '.join(codes)})"))])
     glossary = translation.get("glossary")
+    bibfiles = config.data.get("bibtex_bibfiles") or ()
+    bibliography = (bibfiles,) if isinstance(bibfiles, str) else tuple(bibfiles)
     return Settings(root=root, frameworks=frameworks, languages=languages, config=config.data,
                     repository=load_repository(config), default_tab=default_tab,
                     timeout=ours.get("timeout", DEFAULT_TIMEOUT_S), site_url=load_site_url(config),
                     source_language=source, strict=translation.get("strict", False),
-                    glossary=root / glossary if glossary else None, library=library)
+                    glossary=root / glossary if glossary else None,
+                    every_framework=ours.get("every_framework", False), bibliography=bibliography,
+                    library=library)

@@ -2,8 +2,8 @@
 
 For each language, write the edition's Jupyter Book source folder (its config from edition.py, one
 page per section from render_myst, the notebooks readers download, the chapters' assets), then
-build it with Sphinx, warnings as errors, and publish it only if the build succeeded. The editions
-build at once, one Sphinx process each. Nothing is executed here: the outputs come from the
+build the editions at once, one Sphinx process each, warnings as errors, and publish the site only
+if every edition built clean (publish.py). Nothing is executed here: the outputs come from the
 committed notebooks.
 """
 
@@ -14,16 +14,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
 import yaml
 from nbformat import NotebookNode
 
-from . import execute, notebooks, progress, schedule, status, translation
+from . import bibliography, buildable, execute, notebooks, progress, publish, schedule, status, translation
 from .crossref import Numbering, book_numbering
-from .edition import STATUS_PAGE, edition_config, edition_toc
+from .edition import STATUS_PAGE, bibliography_page, edition_config, edition_toc
 from .files import notebook_path, write_atomic
 from .frontpage import root_index, sitemap
 from .model import Chapter
@@ -32,12 +33,15 @@ from .render_myst import StaleNotebook, site_notebook
 from .runlinks import DOWNLOADS
 from .settings import Settings
 
+DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml where PyYAML has it: the config is long
+
 
 def download_notebook(chapter: Chapter, lang: str, framework: str, settings: Settings,
-                      numbering: Numbering) -> NotebookNode | None:
+                      numbering: Numbering, preview: bool = False) -> NotebookNode | None:
     """The notebook a reader downloads from a page: the committed one, with its outputs, but with
     links to the online edition, since a notebook read on its own has no siblings to link to (see
-    render_jupyter). None where there is no committed notebook."""
+    render_jupyter). None where there is no committed notebook. In a ``preview``, a notebook whose
+    code changed since it was executed is offered without outputs."""
     committed = notebooks.load(notebook_path(settings.notebooks_dir, lang, framework, chapter))
     if committed is None:
         return None
@@ -48,6 +52,8 @@ def download_notebook(chapter: Chapter, lang: str, framework: str, settings: Set
     key = committed.metadata.get("bookbuild", {}).get("execution")
     executed = [c for c in committed.cells if c.cell_type == "code"]
     if [c.source for c in notebook.cells if c.cell_type == "code"] != [c.source for c in executed]:
+        if preview:
+            return notebook
         raise StaleNotebook(f"{notebook_path(Path('notebooks'), lang, framework, chapter)} is stale: "
                             "run `make notebooks`")
     if key:
@@ -55,28 +61,54 @@ def download_notebook(chapter: Chapter, lang: str, framework: str, settings: Set
     return notebook
 
 
+def outside_images(chapters: Sequence[Chapter], settings: Settings) -> set[Path]:
+    """Images the chapters show from the book's folder but outside chapters/ (d2lbook books keep an
+    img/ folder beside their chapters): copied into the editions at the same place."""
+    found = set()
+    for chapter in chapters:
+        for source, _ in chapter.images:
+            path = buildable.image_file(chapter, source, settings)
+            if path is not None and path.is_file():
+                resolved = path.resolve()
+                if resolved.is_relative_to(settings.root) and not resolved.is_relative_to(settings.chapters_dir):
+                    found.add(resolved)
+    return found
+
+
 def write_edition(chapters: list[Chapter], settings: Settings, lang: str, source: Path,
-                  numbering: Numbering | None = None) -> None:
+                  numbering: Numbering | None = None, preview: bool = False) -> None:
     """The edition's Jupyter Book source folder. Unchanged files keep their timestamps, so that
     Sphinx rebuilds only the pages whose content changed."""
-    files = {source / "_config.yml": yaml.safe_dump(edition_config(settings, lang, chapters), allow_unicode=True,
-                                                    sort_keys=False).encode(),
-             source / "_toc.yml": yaml.safe_dump(edition_toc(settings, lang), allow_unicode=True,
-                                                 sort_keys=False).encode(),
+    config = edition_config(settings, lang, chapters)
+    cited = bool(settings.bibliography) and any(chapter.citations for chapter in chapters)
+    files = {source / "_config.yml": yaml.dump(config, Dumper=DUMPER, allow_unicode=True, sort_keys=False).encode(),
+             source / "_toc.yml": yaml.dump(edition_toc(settings, lang, cited), Dumper=DUMPER, allow_unicode=True,
+                                            sort_keys=False).encode(),
              source / f"{STATUS_PAGE}.md": status.status_page(chapters, lang, settings).encode()}
     numbering = numbering or book_numbering(chapters, settings)
-    for framework in settings.framework_names:
-        for chapter in chapters:
-            download = download_notebook(chapter, lang, framework, settings, numbering)
+    for chapter in chapters:
+        gaps = chapter.framework_gaps(settings.framework_names)
+        for framework in settings.framework_names:
+            if framework in gaps:
+                continue  # its notebook has no code: the page offers none to download (runlinks.py)
+            download = download_notebook(chapter, lang, framework, settings, numbering, preview)
             if download is not None:
                 files[source / "_extra" / DOWNLOADS / framework / f"{chapter.name}.ipynb"] = \
                     notebooks.dumps(download).encode()
     for asset in settings.chapters_dir.rglob("*"):
         if asset.is_file() and asset.suffix != ".md" and not asset.name.endswith(translation.LOCK_SUFFIX):
             files[source / "chapters" / asset.relative_to(settings.chapters_dir)] = asset.read_bytes()
+    for image in outside_images(chapters, settings):
+        files[source / image.relative_to(settings.root)] = image.read_bytes()
+    if cited:
+        files[source / f"{bibliography.PAGE}.md"] = bibliography_page(lang).encode()
+    for name in settings.bibliography:  # the edition's config names them (bibtex_bibfiles)
+        files[source / Path(name).name] = (settings.root / name).read_bytes()
     for chapter in chapters:
-        files[source / "chapters" / f"{chapter.name}.ipynb"] = notebooks.dumps(
-            site_notebook(chapter, lang, settings)).encode()
+        # Not checked against the notebook schema: it is made of checked notebooks' cells, and only
+        # myst-nb reads it (the check costs half the time of a one-page rebuild of a long book).
+        files[source / "chapters" / f"{chapter.name}.ipynb"] = (
+            nbformat.v4.writes_json(site_notebook(chapter, lang, settings, preview)) + "\n").encode()
     for path, content in files.items():
         if not path.exists() or path.read_bytes() != content:
             write_atomic(path, content)
@@ -125,23 +157,14 @@ def build_edition(edition: Edition, shown: progress.Display, processes: list[sub
         edition.errors = errors.read().strip() or "\n".join(tail)
 
 
-def publish(edition: Edition, html_dir: Path) -> None:
-    """Swap the built edition into _build/html/<lang>; readers never see a half-copied one."""
-    staged = html_dir / f".{edition.lang}.new"
-    shutil.rmtree(staged, ignore_errors=True)
-    shutil.copytree(edition.output / "_build" / "html", staged)
-    previous = html_dir / f".{edition.lang}.old"
-    shutil.rmtree(previous, ignore_errors=True)
-    if (html_dir / edition.lang).exists():
-        (html_dir / edition.lang).rename(previous)
-    staged.rename(html_dir / edition.lang)
-    shutil.rmtree(previous, ignore_errors=True)
-
-
-def build_site(chapters: list[Chapter], settings: Settings,
+def build_site(chapters: list[Chapter], settings: Settings, preview: bool = False,
                show: Callable[..., progress.Display] = progress.Display) -> int:
-    """Build every edition, all at once, with warnings as errors; publish each only if its build
-    succeeded, and the front page only if all did.
+    """Build every edition, all at once, with warnings as errors, and publish the site only if every
+    edition built clean: ``_build/html`` is replaced as a whole (publish.py), or left as it was.
+
+    Sphinx reads again the pages that warned in its last build (sphinx_warnings.py), so a broken
+    page fails every build until it is fixed, not only the first. A ``preview`` shows code that
+    changed since its notebook was executed, without outputs, instead of stopping.
 
     Sphinx's own parallel reading (-j) stays off: sphinx-multitoc-numbering (numbered tables of
     contents), sphinx-jupyterbook-latex and sphinx-mathjax-offline do not declare themselves safe
@@ -149,13 +172,12 @@ def build_site(chapters: list[Chapter], settings: Settings,
     processes instead, one per core.
     """
     html_dir = settings.build_dir / "html"
-    html_dir.mkdir(parents=True, exist_ok=True)
     editions = [Edition(lang, settings.build_dir / "site" / lang, settings.build_dir / "editions" / lang)
                 for lang in settings.language_codes]
     numbering = book_numbering(chapters, settings)
     try:
         for edition in editions:
-            write_edition(chapters, settings, edition.lang, edition.source, numbering)
+            write_edition(chapters, settings, edition.lang, edition.source, numbering, preview)
     except StaleNotebook as error:
         print(error, file=sys.stderr)
         return 1
@@ -175,20 +197,21 @@ def build_site(chapters: list[Chapter], settings: Settings,
                         finished=lambda edition, ok: shown.finish(edition.name, ok and edition.status == 0),
                         stop=stop).run(editions, lambda edition: build_edition(edition, shown, processes), done)
     failed = [edition for edition in editions if edition.status != 0]
-    for edition in editions:
-        if edition.status == 0:
-            publish(edition, html_dir)
-        else:
-            print(edition.errors, file=sys.stderr)
-            print(f"the {edition.lang} edition failed to build; _build/html/{edition.lang} is left as it was",
-                  file=sys.stderr)
     if failed:
+        for edition in failed:
+            print(edition.errors, file=sys.stderr)
+        names = " and ".join(edition.lang for edition in failed)
+        print(f"the {names} edition{'s' if len(failed) > 1 else ''} failed to build: "
+              f"{html_dir.relative_to(settings.root)}/ is left as it was", file=sys.stderr)
         return 1
-    write_atomic(html_dir / "index.html", root_index(settings))
+    staged = html_dir.with_name(f".{html_dir.name}.new")
+    shutil.rmtree(staged, ignore_errors=True)
+    shared = publish.assemble({edition.lang: edition.output / "_build" / "html" for edition in editions}, staged,
+                              previous=html_dir if html_dir.is_dir() else None)
+    (staged / "index.html").write_text(root_index(settings, shared), encoding="utf-8")
     if settings.site_url:
-        write_atomic(html_dir / "sitemap.xml", sitemap(chapters, settings))
-    else:
-        (html_dir / "sitemap.xml").unlink(missing_ok=True)
+        (staged / "sitemap.xml").write_text(sitemap(chapters, settings), encoding="utf-8")
+    publish.swap_in(staged, html_dir)
     print(f"HTML editions in {html_dir.relative_to(settings.root)}/: "
           + ", ".join(f"{lang}/index.html" for lang in settings.language_codes))
     return 0

@@ -48,6 +48,9 @@ def configure_theme(app: Sphinx, config: Config) -> None:
     options["article_header_end"] = ["bookbuild-language-switch.html", "article-header-buttons.html"]
     options.setdefault("navbar_persistent", [])  # the sidebar has the search field already
     options["use_download_button"] = False  # it would offer the merged page, not a reader's notebook
+    # The sidebar lists the chapters and opens the current one only: with the whole tree on every
+    # page, a book of 150 sections spends a third of each page on its navigation.
+    options.setdefault("collapse_navbar", True)
     # No "By <author>" line: the theme cannot word it in Portuguese ("De The book's authors").
     options["footer_content_items"] = ["copyright.html", "last-updated.html", "extra-footer.html"]
     if "search" in config.bookbuild_texts:
@@ -78,6 +81,11 @@ def run_block(rows: list[dict[str, str]], texts: dict[str, str], root: str) -> s
     items = []
     for row in rows:
         parts = [f'<span class="bb-run__name">{html.escape(row["label"])}</span>']
+        if row.get("gap"):  # no code for this framework: nothing to run, and the row says so
+            parts.append(f'<span class="bb-run__note bb-run__gap">{html.escape(row["gap"])}</span>')
+            items.append(f'<div class="bb-run__framework" data-framework="{html.escape(row["framework"])}">'
+                         + "".join(parts) + "</div>")
+            continue
         if row["colab"]:
             parts.append(link("colab", row["colab"], texts["open_colab"], "fa-solid fa-infinity",
                               ' target="_blank" rel="noopener"'))

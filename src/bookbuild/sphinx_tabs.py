@@ -100,6 +100,13 @@ class FrameworkTabs(SphinxTransform):
         parent, index = run[0].parent, run[0].parent.index(run[0])
         for cell in run:
             parent.remove(cell)
+        # A framework the section has no code for gets a tab that says so, so that a reader who
+        # picked it sees why, rather than another framework's code under its name.
+        gaps = [name for name in self.config.bookbuild_gaps.get(self.env.docname, []) if name in labels]
+        for name in gaps:
+            if name not in placed:
+                note = self.config.bookbuild_framework_gap.format(framework=labels[name])
+                placed[name] = nodes.paragraph(note, note, classes=["bb-framework-gap"])
         items = [_tab_item(name, labels[name], placed[name]) for name in sorted(placed, key=order.index)]
         tab_set = create_component("tab-set", classes=["sd-tab-set"], children=items)
         if any("solution" in _tags(cell) for cell in run):
@@ -112,5 +119,9 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.setup_extension("sphinx_design")
     app.add_config_value("bookbuild_frameworks", [], "env", types=[list])
     app.add_config_value("bookbuild_solution_title", "Solution", "env", types=[str])
+    # Per page, the frameworks it has no code for; and the note their tabs show ("{framework}").
+    app.add_config_value("bookbuild_gaps", {}, "env", types=[dict])
+    app.add_config_value("bookbuild_framework_gap", "This section has no {framework} code yet.", "env",
+                         types=[str])
     app.add_transform(FrameworkTabs)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

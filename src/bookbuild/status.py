@@ -35,6 +35,7 @@ class Coverage:
     blocks: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATES, 0))
     words: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATES, 0))
     gaps: list[Gap] = field(default_factory=list)
+    no_code: list[str] = field(default_factory=list)  # frameworks the chapter has code for none of
 
     @property
     def percent(self) -> float:
@@ -58,7 +59,7 @@ def word_count(passage: Passage, settings: Settings) -> tuple[int, str]:
 def chapter_coverage(chapter: Chapter, settings: Settings) -> list[Coverage]:
     rows = []
     for lang in settings.language_codes:
-        row = Coverage(chapter.path.as_posix(), lang)
+        row = Coverage(chapter.path.as_posix(), lang, no_code=chapter.framework_gaps(settings.framework_names))
         for passage in translation.passages(chapter, settings):
             state = passage.states[lang]
             words, excerpt = word_count(passage, settings)
@@ -87,14 +88,21 @@ def to_json(rows: list[Coverage], settings: Settings) -> str:
     def item(row: Coverage, key: str) -> dict:
         return {key: row.chapter if key == "chapter" else row.language, "language": row.language,
                 **row.blocks, "words": row.words, "percent": round(row.percent, 1),
-                **({"gaps": [{"state": g.state, "line": g.line, "words": g.words} for g in row.gaps]}
-                   if key == "chapter" else {})}
+                **({"gaps": [{"state": g.state, "line": g.line, "words": g.words} for g in row.gaps],
+                    "framework_gaps": row.no_code} if key == "chapter" else {})}
 
     return json.dumps({
         "source_language": settings.source_language,
         "chapters": [item(row, "chapter") for row in rows],
         "totals": [{k: v for k, v in item(row, "language").items()} for row in totals(rows, settings)],
+        "framework_gaps": framework_gaps(rows, settings),
     }, indent=2, ensure_ascii=False) + "\n"
+
+
+def framework_gaps(rows: list[Coverage], settings: Settings) -> dict[str, int]:
+    """How many chapters have no code for each framework (though they have code)."""
+    chapters = {row.chapter: row.no_code for row in rows}
+    return {name: sum(name in missing for missing in chapters.values()) for name in settings.framework_names}
 
 
 def to_table(rows: list[Coverage], settings: Settings) -> str:
@@ -114,7 +122,15 @@ def to_table(rows: list[Coverage], settings: Settings) -> str:
                          for i, (cell, width) in enumerate(zip(line, widths, strict=True))).rstrip()
 
     rule = "  ".join("-" * width for width in widths)
-    return "\n".join([render(header), rule, *map(render, body), rule, *map(render, total)]) + "\n"
+    lines = [render(header), rule, *map(render, body), rule, *map(render, total)]
+    counts = framework_gaps(rows, settings)
+    if any(counts.values()):  # chapters with code, but none for a framework
+        chapters = len({row.chapter for row in rows})
+        lines += ["", "framework gaps: " + ", ".join(f"{name} {count} of {chapters} chapters"
+                                                      for name, count in counts.items() if count)]
+        for chapter, missing in dict((row.chapter, row.no_code) for row in rows if row.no_code).items():
+            lines.append(f"  {chapter}: no code for {', '.join(missing)}")
+    return "\n".join(lines) + "\n"
 
 
 def status_page(chapters: list[Chapter], lang: str, settings: Settings) -> str:
@@ -143,6 +159,12 @@ def status_page(chapters: list[Chapter], lang: str, settings: Settings) -> str:
             url = settings.repository.file_url(row.chapter, gap.line)
             lines.append(f"- [{where}]({url}): {text(lang, f'state_{gap.state}')}, "
                          f"{text(lang, 'status_words', words=str(gap.words))}. «{_cell(gap.excerpt)}»")
+    no_code = [(titles[chapter.path.as_posix()], missing) for chapter in chapters
+               if (missing := chapter.framework_gaps(settings.framework_names))]
+    if no_code:
+        names = {f.name: f.display_name for f in settings.frameworks}
+        lines += ["", f"## {text(lang, 'status_framework_gaps')}", ""]
+        lines += [f"- {_cell(title)}: {', '.join(names[name] for name in missing)}" for title, missing in no_code]
     return "\n".join(lines) + "\n"
 
 

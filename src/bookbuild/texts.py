@@ -40,6 +40,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "status_done": "Done",
         "status_gaps": "Where help is needed",
         "status_complete": "Every passage of the book is translated and reviewed.",
+        "status_framework_gaps": "Sections without code for a framework",
         "status_line": "line {line}",
         "status_words": "{words} words",
         "state_translated": "translated",
@@ -50,6 +51,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "section_reference": "Section {number}",
         "figure_reference": "Fig. {number}",
         "table_reference": "Table {number}",
+        # Citations, worded as the bibliography style words them: (Glorot and Bengio, 2010).
+        "citation_and": "and",
+        "citation_et_al": "et al.",
+        "bibliography": "References",
+        # A section with code, but none for one framework (a framework gap).
+        "framework_gap": "This section has no {framework} code yet.",
+        "framework_gap_notebook": "**This section has no {framework} code yet.** Its examples are in {others}.",
         # The setup cell's title: Colab shows it as a form, JupyterLab over the collapsed cell.
         "setup_title": "Setup: seeds and, on Colab, the pinned versions",
     },
@@ -85,6 +93,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "status_done": "Concluído",
         "status_gaps": "Onde falta ajuda",
         "status_complete": "Todos os trechos do livro estão traduzidos e revisados.",
+        "status_framework_gaps": "Seções sem código para um framework",
         "status_line": "linha {line}",
         "status_words": "{words} palavras",
         "state_translated": "traduzido",
@@ -94,6 +103,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "section_reference": "Seção {number}",
         "figure_reference": "Fig. {number}",
         "table_reference": "Tabela {number}",
+        "citation_and": "e",
+        "citation_et_al": "et al.",
+        "bibliography": "Referências",
+        "framework_gap": "Esta seção ainda não tem código {framework}.",
+        "framework_gap_notebook": "**Esta seção ainda não tem código {framework}.** Os exemplos estão em {others}.",
         "setup_title": "Configuração: sementes e, no Colab, as versões fixadas",
     },
 }

@@ -236,6 +236,16 @@ def check_translations(chapter: Chapter, settings: Settings) -> list[Diagnostic]
     def warn(line: int, message: str) -> None:
         found.append(Diagnostic(chapter.path, line, message, warning=True))
 
+    if chapter.plain:  # one language, no language blocks: one warning per missing language
+        written = chapter.language_blocks[0].lang if chapter.language_blocks else settings.source_language
+        count = len(chapter.language_blocks)
+        for lang in settings.language_codes:
+            if lang != written and count:
+                warn(1, f"{lang!r} missing: the chapter is written in {written!r} only, without language "
+                     f"blocks ({count} passage{'s' if count > 1 else ''}); the {lang!r} edition shows it "
+                     "untranslated, with notices")
+        return found
+
     for passage in passages(chapter, settings):
         source = passage.blocks.get(settings.source_language)
         for lang in settings.language_codes:
