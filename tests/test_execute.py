@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import nbformat
+import pytest
 
-from bookbuild import envs
+from bookbuild import envs, execute
 from bookbuild.build import build_notebooks, read_book, stale_notebooks
 from bookbuild.settings import load_settings
 
@@ -182,3 +183,36 @@ def test_outputs_in_the_readers_language_run_once_per_language_and_are_cached(bo
     assert build(book).kernels_started == 0
     settings = load_settings(book)
     assert stale_notebooks(read_book(settings), settings) == []
+
+
+def _kernel_that_dies_first(monkeypatch, deaths: int) -> list[int]:
+    """Make the first ``deaths`` kernel starts fail as a kernel does whose port another kernel
+    took between the choice and the bind; return the count of starts."""
+    from nbclient import NotebookClient
+
+    real = NotebookClient.setup_kernel
+    starts = [0]
+
+    def setup_kernel(self, **kwargs):
+        starts[0] += 1
+        if starts[0] <= deaths:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return real(self, **kwargs)
+
+    monkeypatch.setattr(NotebookClient, "setup_kernel", setup_kernel)
+    return starts
+
+
+def test_a_kernel_that_dies_while_starting_is_started_once_more(monkeypatch):
+    starts = _kernel_that_dies_first(monkeypatch, deaths=1)
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+    done = execute.run(notebook, "python3", timeout=60)
+    assert starts[0] == 2 and done.cells[0].outputs[0].text == "42\n"
+
+
+def test_a_kernel_that_dies_at_every_start_is_a_failure_of_the_run(monkeypatch):
+    starts = _kernel_that_dies_first(monkeypatch, deaths=execute.START_ATTEMPTS)
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+    with pytest.raises(execute.CellFailure, match="Kernel died before replying") as failure:
+        execute.run(notebook, "python3", timeout=60)
+    assert failure.value.index == -1 and starts[0] == execute.START_ATTEMPTS

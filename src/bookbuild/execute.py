@@ -149,6 +149,9 @@ def apply_outputs(notebook: NotebookNode, executed: list[NotebookNode], key: str
     notebook.metadata["bookbuild"]["execution"] = key
 
 
+START_ATTEMPTS = 2  # a kernel that dies before its first reply is started once more
+
+
 def run(notebook: NotebookNode, kernel: str, timeout: int, cell_timeouts: Sequence[int | None] = (),
         interrupt: Interrupt | None = None, env: dict[str, str] | None = None) -> Execution:
     """Execute a copy of the notebook's code in a fresh kernel; return its executed code cells.
@@ -159,33 +162,40 @@ def run(notebook: NotebookNode, kernel: str, timeout: int, cell_timeouts: Sequen
     the kernel's environment (by default the build's own): the build puts the book's library on its
     import path there.
     """
+    from jupyter_client.kernelspec import NoSuchKernel
     from nbclient import NotebookClient  # imported here: only a run needs it, and it takes a while
 
     start = time.perf_counter()
     code_only = nbformat.v4.new_notebook(
         cells=copy.deepcopy([c for c in notebook.cells if c.cell_type == "code"]),
         metadata=copy.deepcopy(notebook.metadata))
+    interrupt = Interrupt() if interrupt is None else interrupt
     with tempfile.TemporaryDirectory(prefix="bookbuild-run-") as workdir:
-        # One stream output per cell and no timings: the same bytes on every run.
-        client = NotebookClient(code_only, kernel_name=kernel, timeout=timeout, record_timing=False,
-                                coalesce_streams=True, resources={"metadata": {"path": workdir}})
-        started = False
-        interrupt = Interrupt() if interrupt is None else interrupt
-        try:
-            with client.setup_kernel(**({"env": env} if env is not None else {})):
-                started = True
-                pid = getattr(client.km.provisioner, "pid", None)
-                interrupt.watch(pid)
-                try:
-                    _run_cells(client, code_only.cells, timeout, cell_timeouts, interrupt)
-                    memory = peak_memory_mb(pid)
-                finally:
-                    interrupt.forget(pid)
-        except Exception as error:
-            if started or isinstance(error, CellFailure | Interrupted):
-                raise
-            # No such kernel, or it died or hung while starting.
-            raise CellFailure(-1, f"kernel {kernel!r}: {type(error).__name__}: {error}") from None
+        for attempt in range(1, START_ATTEMPTS + 1):
+            # One stream output per cell and no timings: the same bytes on every run.
+            client = NotebookClient(code_only, kernel_name=kernel, timeout=timeout, record_timing=False,
+                                    coalesce_streams=True, resources={"metadata": {"path": workdir}})
+            started = False
+            try:
+                with client.setup_kernel(**({"env": env} if env is not None else {})):
+                    started = True
+                    pid = getattr(client.km.provisioner, "pid", None)
+                    interrupt.watch(pid)
+                    try:
+                        _run_cells(client, code_only.cells, timeout, cell_timeouts, interrupt)
+                        memory = peak_memory_mb(pid)
+                    finally:
+                        interrupt.forget(pid)
+                break
+            except Exception as error:
+                if started or isinstance(error, CellFailure | Interrupted):
+                    raise
+                # A kernel that died while starting is started once more: kernels started at once
+                # pick their ports apart from each other, and two may take the same free port.
+                if attempt < START_ATTEMPTS and not isinstance(error, NoSuchKernel) and not interrupt.is_set():
+                    continue
+                # No such kernel, or it died or hung while starting.
+                raise CellFailure(-1, f"kernel {kernel!r}: {type(error).__name__}: {error}") from None
     for cell in code_only.cells:
         cell.outputs = [_clean(output) for output in cell.outputs]
     return Execution(code_only.cells, time.perf_counter() - start, memory)
