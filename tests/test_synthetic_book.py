@@ -8,10 +8,11 @@ from conftest import REPO
 
 from bookbuild import library, schedule
 from bookbuild.build import execution_key, read_book
+from bookbuild.cli import main
 from bookbuild.settings import load_settings
 
 sys.path.insert(0, str(REPO / "scripts"))
-from synthetic_book import Shape, write_book  # noqa: E402
+from synthetic_book import Shape, long_chapter, write_book  # noqa: E402
 
 
 def test_the_generated_book_checks_clean_and_every_section_runs_different_code(tmp_path):
@@ -27,3 +28,16 @@ def test_the_generated_book_checks_clean_and_every_section_runs_different_code(t
     assert (tmp_path / "chapters" / "chapter-002" / "section-015.lock.yml").exists()  # translations confirmed
     text = (tmp_path / "chapters" / "chapter-002" / "section-015.md").read_text()
     assert "Como na :numref:`sec_synthetic_14`, construímos um tensor" in text
+
+
+def test_the_long_chapter_of_the_reader_benchmark_checks_clean(tmp_path, capsys):
+    """`bench.py --reader` times `check` on the book plus this chapter: a chapter that check
+    refused would time an error message instead."""
+    write_book(tmp_path, Shape(sections=2, sections_per_chapter=2))
+    (tmp_path / "chapters" / "generated.md").write_text(long_chapter(paragraphs=200, cells=120))
+    with (tmp_path / "_toc.yml").open("a") as toc:
+        toc.write("  - file: chapters/generated\n")
+    assert main(["--root", str(tmp_path), "confirm", str(tmp_path / "chapters" / "generated.md")]) == 0
+    capsys.readouterr()
+    assert main(["--root", str(tmp_path), "check"]) == 0, capsys.readouterr().err
+    assert "checked 5 chapters" in capsys.readouterr().out
